@@ -1,0 +1,110 @@
+// Package invite holds invitegw's unified domain: invitations, role bindings, groups and
+// organizations as clients see them, independent of which upstream they came from.
+//
+// Everything here is computation (status, filters, order, IDs, cursors); nothing does I/O.
+// The upstream packages convert their wire types into these, the loaders fetch them, and the
+// GraphQL layer binds to them directly (gqlgen autobind).
+package invite
+
+import (
+	"time"
+)
+
+// Invitation is one pending (or expired, or accepted) invitation from any provider.
+//
+// Its status is not stored: it is derived at read time by Status, so an invitation held in a
+// cache turns EXPIRED the moment its expiry passes.
+type Invitation struct {
+	// ID is the unified, opaque-looking ID (see FormatID). It never contains a secret.
+	ID       string
+	Provider Provider
+	Email    string
+	// OrgID is the provider's own organization ID. Empty for Redpanda, whose API token is
+	// bound to one organization and whose invites carry no organization ID.
+	OrgID      string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+	AcceptedAt *time.Time
+	// ExpiredFlag is Elastic's own `expired` boolean, as last fetched.
+	ExpiredFlag bool
+	// InviteURL is Redpanda's invite link; empty elsewhere.
+	InviteURL *string
+	// Bindings are the role bindings known without further lookups (Redpanda, Elastic).
+	// Frontier invitations carry RoleIDs instead, resolved to names through a loader.
+	Bindings []RoleBinding
+	// RoleIDs and GroupIDs are Frontier's raw references.
+	RoleIDs  []string
+	GroupIDs []string
+	// Metadata is Frontier's free-form metadata object; nil elsewhere.
+	Metadata map[string]any
+}
+
+// Status derives the invitation's status at now: accepted wins, then expiry (by time, or by the
+// provider's own flag), else pending.
+func (inv *Invitation) Status(now time.Time) Status {
+	switch {
+	case inv.AcceptedAt != nil:
+		return StatusAccepted
+	case inv.ExpiredFlag, inv.ExpiresAt != nil && !now.Before(*inv.ExpiresAt):
+		return StatusExpired
+	default:
+		return StatusPending
+	}
+}
+
+// Source returns the upstream list this invitation belongs to.
+func (inv *Invitation) Source() Source {
+	return Source{Provider: inv.Provider, OrgID: inv.OrgID}
+}
+
+// RoleBinding grants a role, optionally limited to a scope.
+type RoleBinding struct {
+	RoleName string
+	Scope    *Scope
+}
+
+// Scope is the resource a role binding applies to.
+type Scope struct {
+	ResourceType ScopeType
+	ResourceID   string
+}
+
+// Group is a Frontier group an invitee will join.
+type Group struct {
+	ID    string
+	Name  string
+	Title *string
+}
+
+// Role is a Frontier role, used to turn role IDs into names.
+type Role struct {
+	ID    string
+	Name  string
+	Title string
+}
+
+// Organization is a tenant in one provider.
+type Organization struct {
+	// ID is the unified ID, "<provider>:<org id>".
+	ID       string
+	Provider Provider
+	Name     string
+	// OrgID is the provider's own ID.
+	OrgID string
+}
+
+// Source names one upstream invitation list: a provider plus, for Elastic and Frontier, an
+// organization. Redpanda has a single list per token, so its OrgID is empty.
+// It is comparable, so it serves directly as a dataloader and cache key.
+type Source struct {
+	Provider Provider
+	OrgID    string
+}
+
+// String is the source in its log and cache-key form, e.g. "elastic:1234".
+func (s Source) String() string {
+	if s.OrgID == "" {
+		return s.Provider.Slug()
+	}
+	return s.Provider.Slug() + ":" + s.OrgID
+}
