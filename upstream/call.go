@@ -1,0 +1,237 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Defaults for every upstream call.
+const (
+	DefaultTimeout = 5 * time.Second
+	// DefaultMaxBody bounds a response body. The largest legitimate reply (a 100-item Redpanda
+	// page, or an org's whole Elastic/Frontier list) is far below it.
+	DefaultMaxBody = 8 << 20
+	// maxErrorBody bounds what is read of an error body.
+	maxErrorBody = 64 << 10
+)
+
+// NewHTTPClient returns a client with its own transport and explicit timeouts: never
+// http.DefaultClient, whose zero timeouts let a stuck upstream hold a request forever.
+func NewHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   32,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		},
+		// A hard ceiling; the per-call context deadline is normally much shorter.
+		Timeout: 60 * time.Second,
+		// Redirects could carry the Authorization header to another host; upstream APIs don't
+		// redirect, so treat one as a bad response.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// ErrorDecoder turns a non-2xx response into an *Error in the provider's terms. It receives at
+// most 64 KiB of the body and must fill Code, Message and (if the provider says more than the
+// status does) Kind; Provider, Op, Status and RetryAfter are already set.
+type ErrorDecoder func(e *Error, h http.Header, body []byte)
+
+// Caller makes bounded JSON calls to one provider.
+type Caller struct {
+	Provider  string
+	BaseURL   string
+	HTTP      *http.Client
+	Timeout   time.Duration // per call; DefaultTimeout when zero
+	MaxBody   int64         // DefaultMaxBody when zero
+	Authorize func(ctx context.Context, r *http.Request) error
+	DecodeErr ErrorDecoder
+	// Policy is what the deployment wraps around every call; nil for none.
+	Policy *Policy
+}
+
+// Policy is what a deployment adds around each call of one provider. Each provider has its own
+// (its breaker is its own); Observe may be shared.
+type Policy struct {
+	// Observe, if set, sees every finished call: its HTTP status (0 when no response came)
+	// and error (nil on success), and how long it took, retries included.
+	Observe func(provider, op string, status int, err error, d time.Duration)
+	// Retry retries idempotent calls; nil for none.
+	Retry *Retry
+	// Breaker fails calls fast while the provider is failing; nil for none.
+	Breaker *gobreaker.CircuitBreaker[struct{}]
+}
+
+// Do sends one request and decodes a 2xx JSON body into out (if out is non-nil). in, when
+// non-nil, is sent as a JSON body. path is appended to BaseURL as is: callers escape it.
+// GET calls are idempotent and may be retried; DoIdempotent marks a POST that only reads (a
+// Connect unary call) as safe to retry too.
+func (c *Caller) Do(ctx context.Context, op, method, path string, in, out any) error {
+	return c.run(ctx, op, method == http.MethodGet, func() error { return c.do(ctx, op, method, path, in, out) })
+}
+
+// DoIdempotent is Do for a call that is safe to repeat whatever its method.
+func (c *Caller) DoIdempotent(ctx context.Context, op, method, path string, in, out any) error {
+	return c.run(ctx, op, true, func() error { return c.do(ctx, op, method, path, in, out) })
+}
+
+func (c *Caller) run(ctx context.Context, op string, idempotent bool, try func() error) error {
+	if c.Policy == nil {
+		return try()
+	}
+	start := time.Now()
+	err := c.call(ctx, op, idempotent, try)
+	if c.Policy.Observe == nil {
+		return err
+	}
+	status := http.StatusOK
+	var ue *Error
+	switch {
+	case errors.As(err, &ue) && ue.Status >= 300:
+		status = ue.Status
+	case err != nil:
+		status = 0 // no usable answer: no response, or a 2xx whose body broke
+	}
+	c.Policy.Observe(c.Provider, op, status, err, time.Since(start))
+	return err
+}
+
+func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) error {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	fail := func(kind error, status int, err error) *Error {
+		return &Error{Provider: c.Provider, Op: op, Status: status, Kind: kind, Err: err}
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("%s: %s: encode request: %w", c.Provider, op, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
+	if err != nil {
+		return fmt.Errorf("%s: %s: build request: %w", c.Provider, op, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Authorize != nil {
+		if err := c.Authorize(ctx, req); err != nil {
+			return fail(transportKind(ctx, err, ErrUnauthenticated), 0, fmt.Errorf("authorize: %w", err))
+		}
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fail(transportKind(ctx, err, ErrUnavailable), 0, redactURL(err))
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		e := fail(KindForStatus(resp.StatusCode), resp.StatusCode, nil)
+		e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"))
+		if c.DecodeErr != nil {
+			c.DecodeErr(e, resp.Header, b)
+		}
+		return e
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		return nil
+	}
+	maxBody := c.MaxBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return fail(transportKind(ctx, err, ErrUnavailable), resp.StatusCode, fmt.Errorf("read body: %w", err))
+	}
+	if int64(len(b)) > maxBody {
+		return fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("body larger than %d bytes", maxBody))
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		// An empty 2xx body is an empty message (e.g. Redpanda's 204); decode as "{}".
+		b = []byte("{}")
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("decode body: %w", err))
+	}
+	return nil
+}
+
+// transportKind classifies an error that happened before or while reading a response.
+func transportKind(ctx context.Context, err, fallback error) error {
+	var ne net.Error
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
+		errors.As(err, &ne) && ne.Timeout():
+		return ErrTimeout
+	}
+	return fallback
+}
+
+// redactURL drops the URL from a *url.Error so query strings never reach logs.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// MaxRetryAfter caps a server's wait hint: beyond it the number is nonsense or hostile, and
+// time.Duration would overflow not far past it.
+const MaxRetryAfter = 24 * time.Hour
+
+// Seconds converts a wait hint in whole seconds to a Duration, capped at MaxRetryAfter.
+func Seconds(n int64) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	if n >= int64(MaxRetryAfter/time.Second) {
+		return MaxRetryAfter
+	}
+	return time.Duration(n) * time.Second
+}
+
+// retryAfter parses a Retry-After header in seconds or as an HTTP date.
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return Seconds(n)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return min(d, MaxRetryAfter)
+		}
+	}
+	return 0
+}

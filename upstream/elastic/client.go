@@ -1,0 +1,153 @@
+// Package elastic is invitegw's client for Elastic Cloud (ESS) organization invitations, in
+// Elastic's own words: it lists an organization's open invitations and reads the organization.
+//
+// The API is documented in cloud-sdk-go's api/apidocs-user.json (see FACTS.md section 2):
+// base https://api.elastic-cloud.com/api/v1, `Authorization: ApiKey <key>`, snake_case JSON,
+// errors as BasicFailedReply {"errors":[{"code","message","fields"}]} plus an
+// `x-cloud-error-codes` header. The invitation list has no pagination.
+//
+// An invitation's token is the secret that accepts it. It is decoded into the Token type, which
+// prints, logs and marshals as "[redacted]"; only its digest (Token.Digest) leaves this package,
+// inside the unified invitation ID.
+package elastic
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/invitegw/invitegw/upstream"
+)
+
+// DefaultBaseURL is Elastic Cloud's public API host. The client appends the /api/v1 base path,
+// so a GovCloud or test URL is given the same way (scheme and host only).
+const DefaultBaseURL = "https://api.elastic-cloud.com"
+
+// basePath is the API version prefix of every path (swagger basePath).
+const basePath = "/api/v1"
+
+// provider names this upstream in errors and logs.
+const provider = "elastic"
+
+// Options configures a Client. Zero values mean the documented defaults.
+type Options struct {
+	// BaseURL is scheme and host, without /api/v1; DefaultBaseURL when empty.
+	BaseURL string
+	// HTTP is the client to send requests with; upstream.NewHTTPClient() when nil.
+	HTTP *http.Client
+	// Policy is wrapped around every call (observation, retries); nil for none.
+	Policy *upstream.Policy
+	// Timeout bounds each call; upstream.DefaultTimeout when zero.
+	Timeout time.Duration
+	// APIKey is an Elastic Cloud API key (created by an organization owner). Required.
+	APIKey string
+}
+
+// Client calls the Elastic Cloud API with one API key. It is safe for concurrent use.
+type Client struct {
+	caller upstream.Caller
+	credID string
+}
+
+// NewClient validates o and returns a client. It fails without an API key, because every
+// Elastic Cloud endpoint requires one.
+func NewClient(o Options) (*Client, error) {
+	if o.APIKey == "" {
+		return nil, errors.New("elastic: api key is required")
+	}
+	base := o.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	base = strings.TrimRight(base, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, errors.New("elastic: base url must be an absolute http(s) url")
+	}
+	hc := o.HTTP
+	if hc == nil {
+		hc = upstream.NewHTTPClient()
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = upstream.DefaultTimeout
+	}
+	auth := "ApiKey " + o.APIKey
+	sum := sha256.Sum256([]byte(o.APIKey))
+	return &Client{
+		caller: upstream.Caller{
+			Provider: provider,
+			BaseURL:  base + basePath,
+			HTTP:     hc,
+			Policy:   o.Policy,
+			Timeout:  timeout,
+			Authorize: func(_ context.Context, r *http.Request) error {
+				r.Header.Set("Authorization", auth)
+				return nil
+			},
+			DecodeErr: decodeError,
+		},
+		credID: hex.EncodeToString(sum[:]),
+	}, nil
+}
+
+// CredentialID is the hex SHA-256 of the API key: it separates cache entries by tenant without
+// holding the key itself.
+func (c *Client) CredentialID() string { return c.credID }
+
+// BaseURL is the API this client talks to; with CredentialID it names whose data a cache
+// entry holds.
+func (c *Client) BaseURL() string { return c.caller.BaseURL }
+
+// organizationInvitations is the list reply (swagger OrganizationInvitations).
+type organizationInvitations struct {
+	Invitations []OrganizationInvitation `json:"invitations"`
+}
+
+// ListInvitations fetches the organization's open invitations (operation
+// list-organization-invitations). Elastic returns them all at once: there is no pagination.
+func (c *Client) ListInvitations(ctx context.Context, organizationID string) ([]OrganizationInvitation, error) {
+	const op = "ListInvitations"
+	p, err := orgPath(op, organizationID)
+	if err != nil {
+		return nil, err
+	}
+	var out organizationInvitations
+	if err := c.caller.Do(ctx, op, http.MethodGet, p+"/invitations", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Invitations, nil
+}
+
+// GetOrganization reads one organization (operation get-organization), for its name.
+func (c *Client) GetOrganization(ctx context.Context, organizationID string) (*Organization, error) {
+	const op = "GetOrganization"
+	p, err := orgPath(op, organizationID)
+	if err != nil {
+		return nil, err
+	}
+	var out Organization
+	if err := c.caller.Do(ctx, op, http.MethodGet, p, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// orgPath is /organizations/{organization_id} with the ID path-escaped. An ID that would
+// collapse the path ("", ".", "..") is refused before any request is sent.
+func orgPath(op, organizationID string) (string, error) {
+	switch organizationID {
+	case "", ".", "..":
+		return "", &upstream.Error{
+			Provider: provider, Op: op, Kind: upstream.ErrInvalidArgument,
+			Err: fmt.Errorf("invalid organization id %q", organizationID),
+		}
+	}
+	return "/organizations/" + url.PathEscape(organizationID), nil
+}

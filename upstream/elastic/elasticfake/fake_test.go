@@ -1,0 +1,306 @@
+package elasticfake
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+const key = "fake-test-key"
+
+func start(t *testing.T) (*Server, *httptest.Server) {
+	t.Helper()
+	s := New(Options{APIKey: key})
+	s.AddOrganization("42", "Acme")
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func get(t *testing.T, srv *httptest.Server, path, auth string) response {
+	t.Helper()
+	return do(t, srv, http.MethodGet, path, auth)
+}
+
+func do(t *testing.T, srv *httptest.Server, method, path, auth string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func checkResponse(t *testing.T, got response, status int, errorCode, body string) {
+	t.Helper()
+	if got.status != status || got.body != body+"\n" {
+		t.Errorf("got %d %s\nwant %d %s", got.status, got.body, status, body)
+	}
+	if h := got.header.Get("x-cloud-error-codes"); h != errorCode {
+		t.Errorf("x-cloud-error-codes = %q, want %q", h, errorCode)
+	}
+	if ct := got.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("content type = %q", ct)
+	}
+}
+
+const unauthorized = `{"errors":[{"code":"root.unauthorized","message":"Credentials were invalid"}]}`
+
+func TestAuthRejection(t *testing.T) {
+	tests := []struct {
+		name string
+		path string
+		auth string
+	}{
+		{"missing key on list", "/api/v1/organizations/42/invitations", ""},
+		{"wrong key on list", "/api/v1/organizations/42/invitations", "ApiKey nope"},
+		{"bearer scheme on list", "/api/v1/organizations/42/invitations", "Bearer " + key},
+		{"missing key on get", "/api/v1/organizations/42", ""},
+		{"wrong key on an unknown org", "/api/v1/organizations/missing", "ApiKey nope"},
+		{"missing key on an unknown path", "/api/v1/deployments", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, srv := start(t)
+			checkResponse(t, get(t, srv, tt.path, tt.auth), 401, "root.unauthorized", unauthorized)
+		})
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	created := time.Date(2024, 5, 4, 9, 42, 0, 0, time.UTC)
+	accepted := time.Date(2024, 5, 5, 10, 0, 0, 500_000_000, time.FixedZone("", 3600))
+	const org = `{"id":"42","name":"Acme","default_disk_usage_alerts_enabled":true,` +
+		`"notifications_allowed_email_domains":[],"billing_contacts":[],"operational_contacts":[]}`
+	tests := []struct {
+		name      string
+		seed      func(s *Server)
+		method    string
+		path      string
+		status    int
+		errorCode string
+		body      string
+	}{
+		{
+			name:   "empty list",
+			path:   "/api/v1/organizations/42/invitations",
+			status: 200, body: `{"invitations":[]}`,
+		},
+		{
+			name: "list embeds the organization and keeps role assignments verbatim",
+			seed: func(s *Server) {
+				s.AddInvitation("42", Invitation{
+					Token: "tok1", Email: "a@x", CreatedAt: created, ExpiresAt: created.Add(72 * time.Hour),
+					AcceptedAt: &accepted, RoleAssignments: json.RawMessage(`{"platform": [{"role_id":"p"}]}`),
+				})
+				s.AddInvitation("42", Invitation{Token: "tok2", Email: "b@x", CreatedAt: created, ExpiresAt: created, Expired: true})
+			},
+			path:   "/api/v1/organizations/42/invitations",
+			status: 200,
+			body: `{"invitations":[` +
+				`{"token":"tok1","email":"a@x","created_at":"2024-05-04T09:42:00+00:00","expires_at":"2024-05-07T09:42:00+00:00",` +
+				`"expired":false,"accepted_at":"2024-05-05T09:00:00.5+00:00","organization":` + org + `,` +
+				`"role_assignments":{"platform":[{"role_id":"p"}]}},` +
+				`{"token":"tok2","email":"b@x","created_at":"2024-05-04T09:42:00+00:00","expires_at":"2024-05-04T09:42:00+00:00",` +
+				`"expired":true,"organization":` + org + `}]}`,
+		},
+		{
+			name:   "removed invitation is gone",
+			seed:   func(s *Server) { s.AddInvitation("42", Invitation{Token: "t"}); s.RemoveInvitation("42", "t") },
+			path:   "/api/v1/organizations/42/invitations",
+			status: 200, body: `{"invitations":[]}`,
+		},
+		{
+			name:   "get organization",
+			path:   "/api/v1/organizations/42",
+			status: 200, body: org,
+		},
+		{
+			name:   "escaped organization id",
+			seed:   func(s *Server) { s.AddOrganization("a/b c", "Slash") },
+			path:   "/api/v1/organizations/a%2Fb%20c/invitations",
+			status: 200, body: `{"invitations":[]}`,
+		},
+		{
+			name:   "unknown organization on list",
+			path:   "/api/v1/organizations/7/invitations",
+			status: 404, errorCode: "organization.not_found",
+			body: `{"errors":[{"code":"organization.not_found","message":"Organization not found"}]}`,
+		},
+		{
+			name:   "unknown organization on get",
+			path:   "/api/v1/organizations/7",
+			status: 404, errorCode: "organization.not_found",
+			body: `{"errors":[{"code":"organization.not_found","message":"Organization not found"}]}`,
+		},
+		{
+			name:   "unknown path",
+			path:   "/api/v1/organizations/42/members",
+			status: 404, errorCode: "root.not_found",
+			body: `{"errors":[{"code":"root.not_found","message":"The requested resource could not be found"}]}`,
+		},
+		{
+			name:   "other method on a known path",
+			method: http.MethodDelete,
+			path:   "/api/v1/organizations/42/invitations",
+			status: 404, errorCode: "root.not_found",
+			body: `{"errors":[{"code":"root.not_found","message":"The requested resource could not be found"}]}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, srv := start(t)
+			if tt.seed != nil {
+				tt.seed(s)
+			}
+			method := tt.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			checkResponse(t, do(t, srv, method, tt.path, "ApiKey "+key), tt.status, tt.errorCode, tt.body)
+		})
+	}
+}
+
+func TestInjectedFailures(t *testing.T) {
+	tests := []struct {
+		status     int
+		code       string
+		message    string
+		retryAfter string
+	}{
+		{400, "root.invalid_data", "The request was invalid", ""},
+		{401, "root.unauthorized", "Credentials were invalid", ""},
+		{403, "root.invalid_authentication", "The supplied authentication is not allowed to perform this action", ""},
+		{404, "organization.not_found", "Organization not found", ""},
+		{429, "root.rate_limit_exceeded", "Rate limit exceeded", "1"},
+		{500, "root.unexpected_error", "An unexpected error occurred", ""},
+		{503, "root.unavailable", "The service is temporarily unavailable", ""},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status)+" writes "+tt.code, func(t *testing.T) {
+			s, srv := start(t)
+			s.FailNext("ListInvitations", 1, tt.status)
+			got := get(t, srv, "/api/v1/organizations/42/invitations", "ApiKey "+key)
+			checkResponse(t, got, tt.status, tt.code,
+				`{"errors":[{"code":"`+tt.code+`","message":"`+tt.message+`"}]}`)
+			if ra := got.header.Get("Retry-After"); ra != tt.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", ra, tt.retryAfter)
+			}
+			// The fault is used up: the next call succeeds.
+			checkResponse(t, get(t, srv, "/api/v1/organizations/42/invitations", "ApiKey "+key), 200, "",
+				`{"invitations":[]}`)
+			if n := s.Calls("ListInvitations"); n != 2 {
+				t.Errorf("calls = %d, want 2", n)
+			}
+		})
+	}
+}
+
+func TestRateLimitHeaders(t *testing.T) {
+	_, srv := start(t)
+	for i := 1; i <= 3; i++ {
+		got := get(t, srv, "/api/v1/organizations/42", "ApiKey "+key)
+		want := map[string]string{
+			"X-Ratelimit-Interval":  "60s",
+			"X-Ratelimit-Limit":     "1000",
+			"X-Ratelimit-Remaining": strconv.Itoa(1000 - i),
+		}
+		for h, v := range want {
+			if g := got.header.Get(h); g != v {
+				t.Errorf("call %d: %s = %q, want %q", i, h, g, v)
+			}
+		}
+	}
+}
+
+func TestDefaultAPIKey(t *testing.T) {
+	s := New(Options{})
+	s.AddOrganization("1", "One")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	if got := get(t, srv, "/api/v1/organizations/1", "ApiKey "+DefaultAPIKey); got.status != 200 {
+		t.Errorf("status = %d, want 200", got.status)
+	}
+}
+
+func TestSeedingBugsPanic(t *testing.T) {
+	tests := []struct {
+		name string
+		seed func(s *Server)
+	}{
+		{"unknown organization", func(s *Server) { s.AddInvitation("nope", Invitation{}) }},
+		{"invalid role assignments", func(s *Server) {
+			s.AddInvitation("42", Invitation{RoleAssignments: json.RawMessage(`{`)})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Options{})
+			s.AddOrganization("42", "Acme")
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			tt.seed(s)
+		})
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s, srv := start(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			s.AddInvitation("42", Invitation{Token: strconv.Itoa(i)})
+		}()
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v1/organizations/42/invitations", nil)
+			req.Header.Set("Authorization", "ApiKey "+key)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	var got struct {
+		Invitations []json.RawMessage `json:"invitations"`
+	}
+	if err := json.Unmarshal([]byte(get(t, srv, "/api/v1/organizations/42/invitations", "ApiKey "+key).body), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Invitations) != 8 || s.Calls("ListInvitations") != 9 {
+		t.Errorf("invitations = %d, calls = %d; want 8 and 9", len(got.Invitations), s.Calls("ListInvitations"))
+	}
+}

@@ -1,0 +1,146 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Retry is the retry policy of idempotent calls. Retried: 429, 502, 503 and 504 answers and
+// connection failures (no response at all, or a body cut off mid-way). Never retried: anything else, a call that is not
+// idempotent (Redpanda's PATCH), a context that is done, or a Retry-After longer than MaxWait.
+type Retry struct {
+	// Attempts is how many retries a call may make after the first try. Default 2.
+	Attempts int
+	// Base is the first backoff; each retry doubles it, up to Max, with full jitter.
+	// Defaults 100ms and 1s.
+	Base, Max time.Duration
+	// MaxWait is the longest Retry-After honoured; a longer one fails the call now, since the
+	// caller will not wait that long anyway. Default 2s.
+	MaxWait time.Duration
+	// Budget, shared by all calls of a provider, keeps retries to a fraction of calls so that
+	// retries cannot multiply load on a struggling upstream. Nil means unlimited.
+	Budget *Budget
+}
+
+// DefaultRetry is the default policy.
+func DefaultRetry() *Retry {
+	return &Retry{Attempts: 2, Base: 100 * time.Millisecond, Max: time.Second, MaxWait: 2 * time.Second, Budget: NewBudget(0.2, 10)}
+}
+
+// Budget is a token bucket for retries: every first try deposits ratio tokens (up to a cap),
+// every retry withdraws one. With ratio 0.2, retries stay under a fifth of the traffic once the
+// initial minimum is spent.
+type Budget struct {
+	mu     sync.Mutex
+	tokens float64
+	ratio  float64
+	cap    float64
+}
+
+// NewBudget returns a budget that starts with min tokens and earns ratio per call.
+func NewBudget(ratio float64, min int) *Budget {
+	return &Budget{tokens: float64(min), ratio: ratio, cap: float64(max(min, 100))}
+}
+
+func (b *Budget) deposit() {
+	b.mu.Lock()
+	b.tokens = min(b.cap, b.tokens+b.ratio)
+	b.mu.Unlock()
+}
+
+func (b *Budget) withdraw() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// NewBreaker returns the circuit breaker of one provider: it opens after 5 failures in a row
+// (answers that say the upstream is unwell: 5xx, 429, timeouts, connection failures, broken
+// bodies), fails calls fast for openFor, then lets one call through to probe.
+func NewBreaker(provider string, openFor time.Duration) *gobreaker.CircuitBreaker[struct{}] {
+	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        provider,
+		MaxRequests: 1,
+		Timeout:     openFor,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 5 },
+		IsSuccessful: func(err error) bool {
+			return err == nil || !(errors.Is(err, ErrUnavailable) || errors.Is(err, ErrTimeout) ||
+				errors.Is(err, ErrRateLimited) || errors.Is(err, ErrBadResponse))
+		},
+	})
+}
+
+// errBreakerOpen is the cause of calls refused by an open breaker.
+var errBreakerOpen = errors.New("circuit breaker open: not calling the upstream")
+
+// call runs one logical call under the policy: through the breaker, with retries when the
+// call is idempotent.
+func (c *Caller) call(ctx context.Context, op string, idempotent bool, try func() error) error {
+	p := c.Policy
+	attempt := func() error { return c.retrying(ctx, idempotent, try) }
+	if p.Breaker == nil {
+		return attempt()
+	}
+	_, err := p.Breaker.Execute(func() (struct{}, error) { return struct{}{}, attempt() })
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return &Error{Provider: c.Provider, Op: op, Kind: ErrUnavailable, Err: errBreakerOpen}
+	}
+	return err
+}
+
+func (c *Caller) retrying(ctx context.Context, idempotent bool, try func() error) error {
+	r := c.Policy.Retry
+	if r == nil || !idempotent {
+		return try()
+	}
+	if r.Budget != nil {
+		r.Budget.deposit()
+	}
+	for n := 0; ; n++ {
+		err := try()
+		wait, ok := r.next(n, err)
+		if !ok || ctx.Err() != nil || (r.Budget != nil && !r.Budget.withdraw()) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+	}
+}
+
+// next says whether to retry after the n-th try failed with err, and after how long.
+func (r *Retry) next(n int, err error) (time.Duration, bool) {
+	var ue *Error
+	if err == nil || n >= r.Attempts || !errors.As(err, &ue) {
+		return 0, false
+	}
+	switch {
+	case errors.Is(ue, ErrUnavailable) && (ue.Status == 0 || ue.Status < 300): // no response, or a body cut short
+	case ue.Status == http.StatusTooManyRequests, ue.Status == http.StatusBadGateway,
+		ue.Status == http.StatusServiceUnavailable, ue.Status == http.StatusGatewayTimeout:
+	default:
+		return 0, false
+	}
+	if ue.RetryAfter > 0 {
+		if ue.RetryAfter > r.MaxWait {
+			return 0, false
+		}
+		return ue.RetryAfter, true
+	}
+	backoff := min(r.Max, r.Base<<n)
+	return time.Duration(rand.Int64N(int64(backoff) + 1)), true
+}

@@ -1,0 +1,369 @@
+// Package redpanda is invitegw's client for the Redpanda Cloud Control Plane API's user invites,
+// in Redpanda's own words: it lists, reads and updates the user invites of the organization a
+// token belongs to, and reads that organization.
+//
+// The API is documented in redpanda-data/api-docs (cloud-controlplane.yaml; see FACTS.md
+// sections 1 and 5): base https://api.redpanda.com, version prefix /v1, `Authorization: Bearer
+// <token>` where the token comes from OAuth 2.0 client credentials at Auth0, snake_case JSON
+// (protojson with proto names), and errors as a google.rpc.Status whose code is the enum name.
+// A token is bound to one organization, so no organization ID appears in any path.
+package redpanda
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/invitegw/invitegw/upstream"
+)
+
+// DefaultBaseURL is the Control Plane API; the same host serves every organization.
+const DefaultBaseURL = "https://api.redpanda.com"
+
+// DefaultTokenURL is Redpanda's production Auth0 token endpoint.
+const DefaultTokenURL = "https://auth.prd.cloud.redpanda.com/oauth/token"
+
+// DefaultAudience is the audience a production token must be issued for. Redpanda's current
+// docs omit it, but Terraform and the older quickstart send it (FACTS.md 1.2).
+const DefaultAudience = "cloudv2-production.redpanda.cloud"
+
+// DefaultMaxPages bounds ListUserInvites: 100 pages of 100 invites.
+const DefaultMaxPages = 100
+
+// pageSize is what ListUserInvites asks for: the most a page may hold (user_invites has
+// maxItems 100), sent explicitly because the server's default is undocumented.
+const pageSize = 100
+
+// provider names this upstream in errors and logs.
+const provider = "redpanda"
+
+// Options configures a Client. Zero values mean the documented defaults. Give either Token or
+// both ClientID and ClientSecret.
+type Options struct {
+	// BaseURL is scheme and host, without /v1; DefaultBaseURL when empty.
+	BaseURL string
+	// HTTP sends the API calls and the token requests; upstream.NewHTTPClient() when nil.
+	HTTP *http.Client
+	// Policy is wrapped around every call (observation, retries); nil for none.
+	Policy *upstream.Policy
+	// Timeout bounds each request to the API, including the wait for a token;
+	// upstream.DefaultTimeout when zero. A call repeated after a 401 (see ClientID) gets a
+	// second Timeout for the second request.
+	Timeout time.Duration
+
+	// Token is a ready bearer token (it expires after an hour: for tests and short runs). It
+	// is never refreshed, and a 401 to it is returned without a retry.
+	Token string
+	// ClientID and ClientSecret are a service account's OAuth 2.0 client credentials. The
+	// client fetches a token once, shares it among concurrent calls and replaces it in the
+	// last tenth of its lifetime (at most its last minute; see refreshMargin). When the API
+	// answers 401 anyway (the token was revoked or rotated early), the client drops the token,
+	// fetches another and repeats that request once.
+	ClientID, ClientSecret string
+	// TokenURL and Audience select the Auth0 tenant; DefaultTokenURL and DefaultAudience when
+	// empty.
+	TokenURL, Audience string
+
+	// MaxPages caps the pages ListUserInvites follows; DefaultMaxPages when zero.
+	MaxPages int
+
+	// now is the token lifetime clock; time.Now when nil. Tests set it.
+	now func() time.Time
+}
+
+// Client calls the Redpanda Cloud API with one credential. It is safe for concurrent use.
+type Client struct {
+	caller upstream.Caller
+	// tokens is the client-credentials token source; nil with a static token, which
+	// caller.Authorize sets instead.
+	tokens   *tokenSource
+	credID   string
+	maxPages int
+}
+
+// NewClient validates o and returns a client. It fails unless exactly one kind of credential
+// is given, because every Control Plane endpoint requires a token and two credentials would
+// leave it unclear which organization is meant.
+func NewClient(o Options) (*Client, error) {
+	hasToken := o.Token != ""
+	hasCreds := o.ClientID != "" || o.ClientSecret != ""
+	switch {
+	case hasToken && hasCreds:
+		return nil, errors.New("redpanda: give either a token or client credentials, not both")
+	case !hasToken && (o.ClientID == "" || o.ClientSecret == ""):
+		return nil, errors.New("redpanda: a token or both client id and client secret are required")
+	case o.MaxPages < 0:
+		return nil, errors.New("redpanda: max pages must not be negative")
+	}
+	base, err := absURL(o.BaseURL, DefaultBaseURL, "base url")
+	if err != nil {
+		return nil, err
+	}
+	hc := o.HTTP
+	if hc == nil {
+		hc = upstream.NewHTTPClient()
+	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = upstream.DefaultTimeout
+	}
+	maxPages := o.MaxPages
+	if maxPages == 0 {
+		maxPages = DefaultMaxPages
+	}
+
+	var (
+		authorize func(context.Context, *http.Request) error
+		tokens    *tokenSource
+		material  string
+	)
+	if hasToken {
+		header := "Bearer " + o.Token
+		authorize = func(_ context.Context, r *http.Request) error {
+			r.Header.Set("Authorization", header)
+			return nil
+		}
+		material = "token\x00" + o.Token
+	} else {
+		tokenURL, err := absURL(o.TokenURL, DefaultTokenURL, "token url")
+		if err != nil {
+			return nil, err
+		}
+		audience := o.Audience
+		if audience == "" {
+			audience = DefaultAudience
+		}
+		now := o.now
+		if now == nil {
+			now = time.Now
+		}
+		tokens = &tokenSource{
+			conf: &clientcredentials.Config{
+				ClientID:       o.ClientID,
+				ClientSecret:   o.ClientSecret,
+				TokenURL:       tokenURL,
+				EndpointParams: url.Values{"audience": {audience}},
+				AuthStyle:      oauth2.AuthStyleInParams,
+			},
+			http:    hc,
+			timeout: max(minTokenTimeout, timeout),
+			now:     now,
+		}
+		material = "client_credentials\x00" + o.ClientID + "\x00" + o.ClientSecret
+	}
+	sum := sha256.Sum256([]byte(material))
+	return &Client{
+		caller: upstream.Caller{
+			Provider:  provider,
+			BaseURL:   base,
+			HTTP:      hc,
+			Policy:    o.Policy,
+			Timeout:   timeout,
+			Authorize: authorize,
+			DecodeErr: decodeError,
+		},
+		tokens:   tokens,
+		credID:   hex.EncodeToString(sum[:]),
+		maxPages: maxPages,
+	}, nil
+}
+
+// absURL returns s (or def when s is empty) without a trailing slash, after checking that it is
+// an absolute http(s) URL.
+func absURL(s, def, what string) (string, error) {
+	if s == "" {
+		s = def
+	}
+	s = strings.TrimRight(s, "/")
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("redpanda: %s must be an absolute http(s) url", what)
+	}
+	return s, nil
+}
+
+// tokenError describes a failed token request by the endpoint's status and OAuth error code,
+// never by its body or the request (which carries the client secret).
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		msg := "token endpoint answered"
+		if re.Response != nil {
+			msg += " HTTP " + strconv.Itoa(re.Response.StatusCode)
+		}
+		if re.ErrorCode != "" {
+			msg += " " + strconv.Quote(re.ErrorCode)
+		}
+		return errors.New(msg)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("token request: %w", ue.Err)
+	}
+	return fmt.Errorf("token request: %w", err) // oauth2's own parse errors quote no body
+}
+
+// do is caller.Do with the client-credentials token. When the API answers 401 to a request
+// with a token from c.tokens, the token was revoked or rotated before its expiry: do drops it,
+// and repeats the request once with a newly fetched token. It never repeats more than once (a
+// second 401 is returned), nor after a 401 to a static token, which would only fail again, nor
+// once ctx is done. A failed token request is not a 401 from the API (its error has no
+// status) and is returned as is.
+//
+// Repeating is safe for every operation, UpdateUserInvite's PATCH included: a 401 means the
+// request was refused before it was processed, so the PATCH is applied at most once.
+func (c *Client) do(ctx context.Context, op, method, path string, in, out any) error {
+	if c.tokens == nil {
+		return c.caller.Do(ctx, op, method, path, in, out)
+	}
+	// A copy of the caller per call, so that its Authorize can note which token this call
+	// sent; both requests run on this goroutine.
+	caller := c.caller
+	var sent string
+	caller.Authorize = func(ctx context.Context, r *http.Request) error {
+		tok, err := c.tokens.token(ctx)
+		if err != nil {
+			return err
+		}
+		sent = tok
+		r.Header.Set("Authorization", "Bearer "+tok)
+		return nil
+	}
+	err := caller.Do(ctx, op, method, path, in, out)
+	var ue *upstream.Error
+	if !errors.As(err, &ue) || ue.Status != http.StatusUnauthorized || !errors.Is(err, upstream.ErrUnauthenticated) ||
+		ctx.Err() != nil {
+		return err
+	}
+	c.tokens.invalidate(sent)
+	return caller.Do(ctx, op, method, path, in, out)
+}
+
+// CredentialID is the hex SHA-256 of the credential (the token, or the client ID and secret):
+// it separates cache entries by tenant without holding the credential itself.
+func (c *Client) CredentialID() string { return c.credID }
+
+// BaseURL is the API this client talks to; with CredentialID it names whose data a cache
+// entry holds.
+func (c *Client) BaseURL() string { return c.caller.BaseURL }
+
+// ListUserInvites lists every invite of the token's organization
+// (UserInviteService_ListUserInvites), following page_token until next_page_token is "". It
+// always asks for pages of 100. A token seen before, or more than MaxPages pages, ends the
+// walk with an ErrBadResponse error rather than looping.
+func (c *Client) ListUserInvites(ctx context.Context) ([]UserInvite, error) {
+	const op = "ListUserInvites"
+	var (
+		all   []UserInvite
+		token string
+		seen  = map[string]bool{}
+	)
+	for page := 0; ; page++ {
+		if page == c.maxPages {
+			return nil, &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrBadResponse,
+				Err: fmt.Errorf("more than %d pages", c.maxPages)}
+		}
+		q := url.Values{"page_size": {strconv.Itoa(pageSize)}}
+		if token != "" {
+			q.Set("page_token", token)
+		}
+		var out listUserInvitesResponse
+		if err := c.do(ctx, op, http.MethodGet, "/v1/user-invites?"+q.Encode(), nil, &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.UserInvites...)
+		if out.NextPageToken == "" {
+			return all, nil
+		}
+		if seen[out.NextPageToken] {
+			return nil, &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrBadResponse,
+				Err: fmt.Errorf("page token repeated after %d pages", page+1)}
+		}
+		seen[out.NextPageToken] = true
+		token = out.NextPageToken
+	}
+}
+
+// GetUserInvite reads one invite (UserInviteService_GetUserInvite). An unknown ID is an
+// ErrNotFound error.
+func (c *Client) GetUserInvite(ctx context.Context, id string) (*UserInvite, error) {
+	const op = "GetUserInvite"
+	p, err := invitePath(op, id)
+	if err != nil {
+		return nil, err
+	}
+	var out userInviteResponse
+	if err := c.do(ctx, op, http.MethodGet, p, nil, &out); err != nil {
+		return nil, err
+	}
+	return reply(op, out.UserInvite)
+}
+
+// UpdateUserInvite changes the fields of an invite named by mask
+// (UserInviteService_UpdateUserInvite) and returns the invite as Redpanda stored it. mask holds
+// lowerCamelCase paths, "expiresAt" and "roleBindings" (FACTS.md 1.6); a masked field that upd
+// leaves empty is cleared. The PATCH is never retried on failure (the policy's retries are
+// for idempotent calls), except once after a 401 to a client-credentials token, when it was
+// refused unprocessed (see do).
+func (c *Client) UpdateUserInvite(ctx context.Context, id string, upd UserInviteUpdate, mask []string) (*UserInvite, error) {
+	const op = "UpdateUserInvite"
+	p, err := invitePath(op, id)
+	if err != nil {
+		return nil, err
+	}
+	if upd.ExpiresAt != nil {
+		t := upd.ExpiresAt.UTC() // protojson writes timestamps in UTC; do the same
+		upd.ExpiresAt = &t
+	}
+	body := updateUserInviteBody{UpdateMask: strings.Join(mask, ","), UserInvite: upd}
+	var out userInviteResponse
+	if err := c.do(ctx, op, http.MethodPatch, p, body, &out); err != nil {
+		return nil, err
+	}
+	return reply(op, out.UserInvite)
+}
+
+// GetCurrentOrganization reads the organization the token belongs to
+// (OrganizationService_GetCurrentOrganization).
+func (c *Client) GetCurrentOrganization(ctx context.Context) (*Organization, error) {
+	const op = "GetCurrentOrganization"
+	var out getCurrentOrganizationResponse
+	if err := c.do(ctx, op, http.MethodGet, "/v1/organizations/current", nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Organization == nil {
+		return nil, &upstream.Error{Provider: provider, Op: op, Status: http.StatusOK,
+			Kind: upstream.ErrBadResponse, Err: errors.New("reply has no organization")}
+	}
+	return out.Organization, nil
+}
+
+// invitePath is /v1/user-invites/{id} with the ID path-escaped. An ID that cannot name an
+// invite ("", ".", "..", which would change the path) is ErrNotFound without a request.
+func invitePath(op, id string) (string, error) {
+	switch id {
+	case "", ".", "..":
+		return "", &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrNotFound,
+			Err: fmt.Errorf("invalid invite id %q", id)}
+	}
+	return "/v1/user-invites/" + url.PathEscape(id), nil
+}
+
+// reply checks that a 200 carried the invite it promises.
+func reply(op string, u *UserInvite) (*UserInvite, error) {
+	if u == nil {
+		return nil, &upstream.Error{Provider: provider, Op: op, Status: http.StatusOK,
+			Kind: upstream.ErrBadResponse, Err: errors.New("reply has no user_invite")}
+	}
+	return u, nil
+}
