@@ -1,0 +1,464 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Options configure a Cache.
+type Options struct {
+	// StaleGrace is how long an entry is kept after it stops being fresh, to be served if the
+	// upstream fails. Default 10m.
+	StaleGrace time.Duration
+	// BreakerOpenFor is how long the store is skipped after repeated errors. Default 5s.
+	BreakerOpenFor time.Duration
+	// LogEvery bounds store-error logging to one line per interval. Default 1m.
+	LogEvery time.Duration
+	// MaxConcurrent bounds the upstream fetches one batch runs at once. Default 16.
+	MaxConcurrent int
+	Logger        *slog.Logger
+	Now           func() time.Time
+}
+
+// Cache is cache-aside over a Store. Safe for concurrent use; share one per process.
+type Cache struct {
+	store   Store
+	o       Options
+	breaker *gobreaker.CircuitBreaker[[][]byte]
+
+	mu      sync.Mutex
+	flights map[string]*flight
+
+	// decoded keeps the last decoded value of each key with a hash of the bytes it came from,
+	// so a hit on unchanged bytes skips JSON decoding (most of a warm request's CPU otherwise).
+	// Values are shared between requests and must be treated as read-only.
+	decodedMu sync.Mutex
+	decoded   map[string]decodedValue
+	seed      maphash.Seed
+
+	hits, misses, stale, storeErrors atomic.Int64
+
+	logMu      sync.Mutex
+	lastLog    time.Time
+	suppressed int
+}
+
+// New returns a Cache over store.
+func New(store Store, o Options) *Cache {
+	if o.StaleGrace <= 0 {
+		o.StaleGrace = 10 * time.Minute
+	}
+	if o.BreakerOpenFor <= 0 {
+		o.BreakerOpenFor = 5 * time.Second
+	}
+	if o.LogEvery <= 0 {
+		o.LogEvery = time.Minute
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 16
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, decoded: map[string]decodedValue{}, seed: maphash.MakeSeed()}
+	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
+		Name:        "cache-store",
+		MaxRequests: 1,
+		Timeout:     o.BreakerOpenFor,
+		ReadyToTrip: func(counts gobreaker.Counts) bool { return counts.ConsecutiveFailures >= 3 },
+		// A caller giving up is not the store failing.
+		IsSuccessful: func(err error) bool { return err == nil || errors.Is(err, context.Canceled) },
+	})
+	return c
+}
+
+// Stats are the cache's counters since start.
+type Stats struct {
+	Hits, Misses, Stale, StoreErrors int64
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), StoreErrors: c.storeErrors.Load()}
+}
+
+// Kind describes one kind of cached value.
+type Kind[K comparable, V any] struct {
+	// Key is K's full store key (see the package doc for the scheme).
+	Key func(K) string
+	// TTL is how long a fetched value is fresh.
+	TTL time.Duration
+	// FreshUntil, if set, can shorten freshness for a value (an invitation list is stale from
+	// the moment one of its invitations would change status).
+	FreshUntil func(v V, now time.Time) (time.Time, bool)
+}
+
+// Result is one key's outcome.
+type Result[V any] struct {
+	Value V
+	Err   error
+	// Stale means the upstream failed and Value is a kept copy, Age old.
+	Stale bool
+	Age   time.Duration
+}
+
+// Load returns a value per key, in key order: fresh ones from the store (one MGET), the rest
+// from fetch, called concurrently and written back in one pipeline. Concurrent misses for a key
+// in this process make one fetch: a flight stays open until its value is written, and a new
+// flight re-reads the store first, so no caller fetches what another has just stored. An error
+// is never cached. A store failure is a miss, never a failed load.
+func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], keys []K, fetch func(context.Context, K) (V, error)) []Result[V] {
+	results := make([]Result[V], len(keys))
+	skeys := make([]string, len(keys))
+	for i, k := range keys {
+		skeys[i] = kind.Key(k)
+	}
+	stale := map[int]cached[V]{}
+	misses := lookup(ctx, c, skeys, all(len(keys)), results, stale, true)
+	if len(misses) == 0 {
+		return results
+	}
+	c.misses.Add(int64(len(misses)))
+
+	// The fetches go on in the background when ctx ends first: other requests may be waiting
+	// on the same flights, and the values still land in the store.
+	col := &collector[V]{out: slices.Clone(results), set: make([]bool, len(keys))}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		resolve(ctx, c, kind, keys, skeys, misses, stale, col, fetch)
+	}()
+	select {
+	case <-done:
+		return col.out
+	case <-ctx.Done():
+		// Keys already answered keep their answer; the rest time out.
+		col.mu.Lock()
+		defer col.mu.Unlock()
+		for _, i := range misses {
+			if col.set[i] {
+				results[i] = col.out[i]
+			} else {
+				results[i] = Result[V]{Err: fmt.Errorf("cache: gave up waiting for the upstream: %w", ctx.Err())}
+			}
+		}
+		return results
+	}
+}
+
+// collector gathers results as they arrive, so a caller that stops waiting keeps the ones
+// that are in.
+type collector[V any] struct {
+	mu  sync.Mutex
+	out []Result[V]
+	set []bool
+}
+
+func (c *collector[V]) put(i int, r Result[V]) {
+	c.mu.Lock()
+	c.out[i], c.set[i] = r, true
+	c.mu.Unlock()
+}
+
+// resolve fills out for the missing keys: it leads the flights nobody in this process is
+// running yet and follows the others.
+func resolve[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], keys []K, skeys []string, misses []int,
+	stale map[int]cached[V], out *collector[V], fetch func(context.Context, K) (V, error)) {
+	lead, follow := map[int]*flight{}, map[int]*flight{}
+	c.mu.Lock()
+	for _, i := range misses {
+		if f, ok := c.flights[skeys[i]]; ok {
+			follow[i] = f
+			continue
+		}
+		f := &flight{done: make(chan struct{})}
+		c.flights[skeys[i]] = f
+		lead[i] = f
+	}
+	c.mu.Unlock()
+
+	if len(lead) > 0 {
+		runFlights(ctx, c, kind, keys, skeys, lead, stale, out, fetch)
+	}
+	for i, f := range follow {
+		<-f.done
+		if f.err != nil {
+			out.put(i, staleResult(c, stale, i, f.err))
+			continue
+		}
+		v, _ := f.value.(V)
+		out.put(i, Result[V]{Value: v})
+	}
+}
+
+// cached is a decoded stored value that is no longer fresh.
+type cached[V any] struct {
+	value    V
+	storedAt time.Time
+}
+
+// flight is one in-process fetch of a key; it ends once the value is stored.
+type flight struct {
+	done  chan struct{}
+	value any
+	err   error
+}
+
+// lookup reads the keys at idx, fills results for fresh hits, remembers expired copies in
+// stale, and returns the indexes still missing. Hits are counted when countHits.
+func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, results []Result[V], stale map[int]cached[V], countHits bool) []int {
+	want := make([]string, len(idx))
+	for j, i := range idx {
+		want[j] = skeys[i]
+	}
+	raw := c.mget(ctx, want)
+	now := c.o.Now()
+	var missing []int
+	for j, i := range idx {
+		if env, ok := decode(raw[j]); ok {
+			if v, err := decodeValue[V](c, skeys[i], raw[j], env.data); err == nil {
+				if now.Before(env.freshUntil) {
+					results[i] = Result[V]{Value: v}
+					if countHits {
+						c.hits.Add(1)
+					}
+					continue
+				}
+				stale[i] = cached[V]{value: v, storedAt: env.storedAt}
+			}
+		}
+		missing = append(missing, i)
+	}
+	return missing
+}
+
+// runFlights re-checks the store for the keys this call leads (another flight may have stored
+// them since the first read), fetches what is still missing concurrently, writes the values in
+// one pipeline and only then ends the flights.
+func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], keys []K, skeys []string,
+	lead map[int]*flight, stale map[int]cached[V], out *collector[V], fetch func(context.Context, K) (V, error)) {
+	// This may outlive the request that started it (see Load), and followers depend on it.
+	ctx = context.WithoutCancel(ctx)
+	idx := make([]int, 0, len(lead))
+	for i := range lead {
+		idx = append(idx, i)
+	}
+	found := make([]Result[V], len(keys))
+	todo := lookup(ctx, c, skeys, idx, found, stale, false)
+	for _, i := range idx {
+		if !slices.Contains(todo, i) {
+			out.put(i, found[i])
+			lead[i].value = found[i].Value
+		}
+	}
+
+	var (
+		mu     sync.Mutex
+		writes []Entry
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, c.o.MaxConcurrent)
+	)
+	// Each upstream call still has its own timeout.
+	fctx := ctx
+	for _, i := range todo {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			v, err := safeFetch(fctx, fetch, keys[i])
+			if err != nil {
+				lead[i].err = err
+				out.put(i, staleResult(c, stale, i, err))
+				return
+			}
+			lead[i].value = v
+			out.put(i, Result[V]{Value: v})
+			fetched := c.o.Now()
+			fresh := fetched.Add(kind.TTL)
+			if kind.FreshUntil != nil {
+				if t, ok := kind.FreshUntil(v, fetched); ok && t.Before(fresh) {
+					fresh = t
+				}
+			}
+			if b, err := encode(fetched, fresh, v); err == nil {
+				mu.Lock()
+				writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(writes) > 0 {
+		c.guard(ctx, "write", func(ctx context.Context) error { return c.store.SetMany(ctx, writes) })
+	}
+	c.mu.Lock()
+	for i, f := range lead {
+		delete(c.flights, skeys[i])
+		close(f.done)
+	}
+	c.mu.Unlock()
+}
+
+type decodedValue struct {
+	sum   uint64
+	value any
+}
+
+// maxDecoded bounds the decoded-value memo; past it the memo starts over.
+const maxDecoded = 10_000
+
+// decodeValue unmarshals data, or returns the value decoded last time from the same bytes.
+func decodeValue[V any](c *Cache, key string, raw, data []byte) (V, error) {
+	sum := maphash.Bytes(c.seed, raw)
+	c.decodedMu.Lock()
+	d, ok := c.decoded[key]
+	c.decodedMu.Unlock()
+	if ok && d.sum == sum {
+		if v, ok := d.value.(V); ok {
+			return v, nil
+		}
+	}
+	var v V
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, err
+	}
+	c.decodedMu.Lock()
+	if len(c.decoded) >= maxDecoded {
+		clear(c.decoded)
+	}
+	c.decoded[key] = decodedValue{sum: sum, value: v}
+	c.decodedMu.Unlock()
+	return v, nil
+}
+
+// staleResult is the kept copy of key i when there is one, else the error.
+func staleResult[V any](c *Cache, stale map[int]cached[V], i int, err error) Result[V] {
+	k, ok := stale[i]
+	if !ok {
+		return Result[V]{Err: err}
+	}
+	c.stale.Add(1)
+	return Result[V]{Value: k.value, Stale: true, Age: max(0, c.o.Now().Sub(k.storedAt))}
+}
+
+func all(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+func safeFetch[K, V any](ctx context.Context, fetch func(context.Context, K) (V, error), k K) (v V, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cache: fetch panicked: %v", p)
+		}
+	}()
+	return fetch(ctx, k)
+}
+
+// Delete removes keys, e.g. after a write made them stale. Failures are logged and counted;
+// the entries then expire on their own.
+func (c *Cache) Delete(ctx context.Context, keys ...string) {
+	c.guard(ctx, "delete", func(ctx context.Context) error { return c.store.Del(ctx, keys...) })
+}
+
+// mget reads through the breaker; any failure is a miss for every key.
+func (c *Cache) mget(ctx context.Context, keys []string) [][]byte {
+	vals, err := c.breaker.Execute(func() ([][]byte, error) {
+		return c.store.MGet(ctx, keys)
+	})
+	if err != nil || len(vals) != len(keys) {
+		if err == nil {
+			err = fmt.Errorf("store returned %d values for %d keys", len(vals), len(keys))
+		}
+		c.storeFailed(ctx, "read", err)
+		return make([][]byte, len(keys))
+	}
+	return vals
+}
+
+func (c *Cache) guard(ctx context.Context, op string, f func(context.Context) error) {
+	_, err := c.breaker.Execute(func() ([][]byte, error) { return nil, f(ctx) })
+	if err != nil {
+		c.storeFailed(ctx, op, err)
+	}
+}
+
+// storeFailed counts a store error and logs at most one line per LogEvery, saying how many
+// were not logged in between, so a dead Redis does not flood the log.
+func (c *Cache) storeFailed(ctx context.Context, op string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	c.storeErrors.Add(1)
+	now := c.o.Now()
+	c.logMu.Lock()
+	if now.Sub(c.lastLog) < c.o.LogEvery {
+		c.suppressed++
+		c.logMu.Unlock()
+		return
+	}
+	suppressed := c.suppressed
+	c.lastLog, c.suppressed = now, 0
+	c.logMu.Unlock()
+	c.o.Logger.WarnContext(ctx, "cache store unavailable, serving from upstream",
+		"op", op, "error", err.Error(), "suppressed_since_last_log", suppressed)
+}
+
+// envelope is a decoded stored value.
+type envelope struct {
+	storedAt, freshUntil time.Time
+	data                 []byte
+}
+
+func encode(storedAt, freshUntil time.Time, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(data)+40)
+	b = append(b, "v1 "...)
+	b = strconv.AppendInt(b, storedAt.UnixMilli(), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, freshUntil.UnixMilli(), 10)
+	b = append(b, '\n')
+	return append(b, data...), nil
+}
+
+func decode(b []byte) (envelope, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte("v1 "))
+	if !ok {
+		return envelope{}, false
+	}
+	header, data, ok := bytes.Cut(rest, []byte("\n"))
+	if !ok {
+		return envelope{}, false
+	}
+	a, f, ok := bytes.Cut(header, []byte(" "))
+	if !ok {
+		return envelope{}, false
+	}
+	stored, err1 := strconv.ParseInt(string(a), 10, 64)
+	fresh, err2 := strconv.ParseInt(string(f), 10, 64)
+	if err1 != nil || err2 != nil {
+		return envelope{}, false
+	}
+	return envelope{storedAt: time.UnixMilli(stored), freshUntil: time.UnixMilli(fresh), data: data}, true
+}

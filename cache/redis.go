@@ -1,0 +1,167 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is a Store over go-redis: a single node, a Sentinel-managed primary or a Cluster.
+type Redis struct {
+	client  redis.UniversalClient
+	cluster bool
+}
+
+// NewRedis wraps a client. Reads on a Cluster are pipelined GETs instead of one MGET, because a
+// cluster refuses an MGET whose keys live in different slots (CROSSSLOT), and hash-tagging every
+// key into one slot would put all of invitegw's load on one node.
+func NewRedis(client redis.UniversalClient) *Redis {
+	_, cluster := client.(*redis.ClusterClient)
+	return &Redis{client: client, cluster: cluster}
+}
+
+// Client is the underlying client, for health checks and shutdown.
+func (r *Redis) Client() redis.UniversalClient { return r.client }
+
+// MGet implements Store.
+func (r *Redis) MGet(ctx context.Context, keys []string) ([][]byte, error) {
+	out := make([][]byte, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if r.cluster {
+		cmds := make([]*redis.StringCmd, len(keys))
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for i, k := range keys {
+				cmds[i] = p.Get(ctx, k)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, err
+		}
+		for i, c := range cmds {
+			if b, err := c.Bytes(); err == nil {
+				out[i] = b
+			}
+		}
+		return out, nil
+	}
+	vals, err := r.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range vals {
+		if s, ok := v.(string); ok {
+			out[i] = []byte(s)
+		}
+	}
+	return out, nil
+}
+
+// SetMany implements Store with one pipeline of SET ... PX.
+func (r *Redis) SetMany(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range entries {
+			p.Set(ctx, e.Key, e.Value, e.TTL)
+		}
+		return nil
+	})
+	return err
+}
+
+// Del implements Store. On a Cluster each key is its own DEL (keys may live in different slots).
+func (r *Redis) Del(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if !r.cluster {
+		return r.client.Del(ctx, keys...).Err()
+	}
+	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
+		}
+		return nil
+	})
+	return err
+}
+
+// RedisOptions say how to reach Redis.
+type RedisOptions struct {
+	// URL is redis://[user:password@]host:port[/db] or rediss:// for TLS.
+	URL string
+	// ClusterAddrs, when set, make a Cluster client; SentinelAddrs with MasterName a
+	// Sentinel-managed one. Both take their password and TLS from URL's userinfo and scheme when
+	// URL is set, else Password.
+	ClusterAddrs  []string
+	SentinelAddrs []string
+	MasterName    string
+	Password      string
+}
+
+// Timeouts for Redis calls: a cache that answers slower than this is worth less than the
+// upstream call it was meant to save, so give up and fail open.
+const (
+	redisDialTimeout = 500 * time.Millisecond
+	redisIOTimeout   = 250 * time.Millisecond
+)
+
+// NewRedisClient builds a client from options, with short timeouts and no retries: the
+// Cache's breaker decides when Redis is worth asking again.
+func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
+	u := &redis.UniversalOptions{
+		Addrs:        o.ClusterAddrs,
+		MasterName:   o.MasterName,
+		Password:     o.Password,
+		DialTimeout:  redisDialTimeout,
+		ReadTimeout:  redisIOTimeout,
+		WriteTimeout: redisIOTimeout,
+		MaxRetries:   -1,
+		// go-redis retries a failed dial 5 times, 100 ms apart, by default: half a second of
+		// latency per request against a dead Redis before the breaker opens.
+		DialerRetries:      1,
+		DialerRetryTimeout: 10 * time.Millisecond,
+	}
+	if len(o.SentinelAddrs) > 0 {
+		if o.MasterName == "" {
+			return nil, errors.New("cache: a Sentinel setup needs the master name")
+		}
+		u.Addrs = o.SentinelAddrs
+	}
+	if o.URL != "" {
+		parsed, err := redis.ParseURL(o.URL)
+		if err != nil {
+			// ParseURL's errors can quote the URL, password included: say only what is wrong.
+			return nil, fmt.Errorf("cache: invalid Redis URL (want redis:// or rediss://host:port/db): %s", redactErr(err, o.URL))
+		}
+		if len(u.Addrs) == 0 {
+			u.Addrs = []string{parsed.Addr}
+		}
+		u.Username, u.TLSConfig, u.DB = parsed.Username, parsed.TLSConfig, parsed.DB
+		if parsed.Password != "" {
+			u.Password = parsed.Password
+		}
+	}
+	if len(u.Addrs) == 0 {
+		return nil, errors.New("cache: no Redis address")
+	}
+	if len(o.ClusterAddrs) > 0 {
+		return redis.NewClusterClient(u.Cluster()), nil
+	}
+	if u.MasterName != "" {
+		return redis.NewFailoverClient(u.Failover()), nil
+	}
+	return redis.NewClient(u.Simple()), nil
+}
+
+func redactErr(err error, secretish string) string {
+	return strings.ReplaceAll(err.Error(), secretish, "<url>")
+}

@@ -1,0 +1,59 @@
+// Package cache puts a cache-aside layer between invitegw's loaders and its upstream clients:
+// a narrow byte Store (Redis, or in memory for -demo and for running without Redis) and a Cache
+// that reads a whole batch of keys at once, fetches only the misses (one upstream call per key
+// however many callers miss it together), writes them back in one round trip, serves an expired
+// copy when the upstream fails, and fails open when the store misbehaves.
+//
+// # Key scheme
+//
+//	invitegw:v1:<kind>:<tenant>:<id>
+//
+// kind is what is cached (inv, org, roles, groups); tenant is a hash of the provider, its
+// base URL and the credential that fetched the data (Tenant), so deployments or credentials
+// sharing one Redis never see each other's entries and no credential is ever in a key; id names
+// the item within the tenant (e.g. elastic:1004). Bump v1 when the stored format changes: old
+// entries are then simply never read again and expire.
+//
+// # Value format
+//
+//	v1 <stored at, unix ms> <fresh until, unix ms>\n<JSON>
+//
+// A value that does not parse is a miss and is overwritten by the next fetch.
+package cache
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the byte-level storage behind a Cache.
+type Store interface {
+	// MGet returns one value per key, nil for a miss, in key order.
+	MGet(ctx context.Context, keys []string) ([][]byte, error)
+	// SetMany writes entries in one round trip.
+	SetMany(ctx context.Context, entries []Entry) error
+	// Del removes keys.
+	Del(ctx context.Context, keys ...string) error
+}
+
+// Entry is one value to store, kept for TTL.
+type Entry struct {
+	Key   string
+	Value []byte
+	TTL   time.Duration
+}
+
+// Noop stores nothing: every read is a miss. It turns caching off while keeping the Cache's
+// concurrent fan-out and in-process deduplication of misses.
+type Noop struct{}
+
+// MGet implements Store.
+func (Noop) MGet(_ context.Context, keys []string) ([][]byte, error) {
+	return make([][]byte, len(keys)), nil
+}
+
+// SetMany implements Store.
+func (Noop) SetMany(context.Context, []Entry) error { return nil }
+
+// Del implements Store.
+func (Noop) Del(context.Context, ...string) error { return nil }
