@@ -1,0 +1,146 @@
+package config
+
+import (
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadValid(t *testing.T) {
+	c, err := Load([]string{"-addr", "127.0.0.1:9000", "-frontier-organizations", "o1, o2,o1"}, env(map[string]string{
+		"INVITEGW_ADDR":                   ":1",
+		"INVITEGW_REDPANDA_CLIENT_ID":     "id",
+		"INVITEGW_REDPANDA_TIMEOUT":       "2s",
+		"INVITEGW_REDPANDA_CLIENT_SECRET": "secret",
+		"INVITEGW_ELASTIC_API_KEY":        "key",
+		"INVITEGW_ELASTIC_ORGANIZATIONS":  " 1004 ,,2098 ",
+		"INVITEGW_FRONTIER_URL":           "https://frontier.internal",
+		"INVITEGW_FRONTIER_TOKEN":         "tok",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		Addr:                 "127.0.0.1:9000",
+		DemoFrontierProtocol: "rest",
+		RequestTimeout:       DefaultRequestTimeout,
+		Redpanda:             Redpanda{Timeout: 2 * time.Second, URL: DefaultRedpandaURL, ClientID: "id", ClientSecret: "secret"},
+		Elastic:              Elastic{Timeout: DefaultUpstreamTimeout, URL: DefaultElasticURL, APIKey: "key", Organizations: []string{"1004", "2098"}},
+		Frontier: Frontier{Protocol: "rest", Timeout: DefaultUpstreamTimeout, URL: "https://frontier.internal", Token: "tok",
+			Organizations: []string{"o1", "o2"}},
+		Cache: Cache{TTLInvitations: DefaultTTLInvitations, TTLDirectory: DefaultTTLDirectory, StaleGrace: DefaultStaleGrace},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Fatalf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // substring of the error
+	}{
+		{"nothing configured", nil, nil, "try the built-in sample upstreams with -demo"},
+		{"redpanda id without secret", map[string]string{"INVITEGW_REDPANDA_CLIENT_ID": "id"}, nil,
+			"INVITEGW_REDPANDA_CLIENT_SECRET is required"},
+		{"redpanda secret without id", map[string]string{"INVITEGW_REDPANDA_CLIENT_SECRET": "s"}, nil,
+			"INVITEGW_REDPANDA_CLIENT_ID is required"},
+		{"redpanda token and client credentials", map[string]string{"INVITEGW_REDPANDA_TOKEN": "t", "INVITEGW_REDPANDA_CLIENT_ID": "id"}, nil,
+			"not both"},
+		{"elastic key without organizations", map[string]string{"INVITEGW_ELASTIC_API_KEY": "k"}, nil,
+			"INVITEGW_ELASTIC_ORGANIZATIONS is required"},
+		{"elastic organizations without key", map[string]string{"INVITEGW_ELASTIC_ORGANIZATIONS": "1"}, nil,
+			"INVITEGW_ELASTIC_API_KEY is required"},
+		{"frontier without url", map[string]string{"INVITEGW_FRONTIER_TOKEN": "t", "INVITEGW_FRONTIER_ORGANIZATIONS": "o"}, nil,
+			"INVITEGW_FRONTIER_URL is required"},
+		{"frontier without organizations", map[string]string{"INVITEGW_FRONTIER_TOKEN": "t", "INVITEGW_FRONTIER_URL": "http://f"}, nil,
+			"INVITEGW_FRONTIER_ORGANIZATIONS is required"},
+		{"frontier without credentials", map[string]string{"INVITEGW_FRONTIER_ORGANIZATIONS": "o", "INVITEGW_FRONTIER_URL": "http://f"}, nil,
+			"INVITEGW_FRONTIER_TOKEN (or INVITEGW_FRONTIER_CLIENT_ID and _CLIENT_SECRET) is required"},
+		{"frontier secret without id", map[string]string{"INVITEGW_FRONTIER_CLIENT_SECRET": "s", "INVITEGW_FRONTIER_ORGANIZATIONS": "o", "INVITEGW_FRONTIER_URL": "http://f"}, nil,
+			"INVITEGW_FRONTIER_CLIENT_ID is required"},
+		{"bad url", map[string]string{"INVITEGW_REDPANDA_TOKEN": "t", "INVITEGW_REDPANDA_URL": "ftp://x"}, nil,
+			"INVITEGW_REDPANDA_URL must be an absolute http(s) URL"},
+		{"url with credentials is not echoed", map[string]string{"INVITEGW_REDPANDA_TOKEN": "t", "INVITEGW_REDPANDA_URL": "https://u:hunter2@x"}, nil,
+			"must not contain credentials"},
+		{"organization id with a colon", map[string]string{"INVITEGW_ELASTIC_API_KEY": "k", "INVITEGW_ELASTIC_ORGANIZATIONS": "a:b"}, nil,
+			"invalid organization id"},
+		{"unknown flag", nil, []string{"-nope"}, "flag provided but not defined"},
+		{"ttl not a duration", map[string]string{"INVITEGW_CACHE_TTL_INVITATIONS": "30"}, []string{"-demo"},
+			`INVITEGW_CACHE_TTL_INVITATIONS must be a duration like 30s or 5m, got "30"`},
+		{"ttl zero", map[string]string{"INVITEGW_CACHE_TTL_DIRECTORY": "0s"}, []string{"-demo"},
+			"INVITEGW_CACHE_TTL_DIRECTORY must be between 1s and 24h0m0s, got 0s"},
+		{"ttl negative", map[string]string{"INVITEGW_CACHE_TTL_INVITATIONS": "-5s"}, []string{"-demo"}, "must be between"},
+		{"grace absurd", map[string]string{"INVITEGW_CACHE_STALE_GRACE": "9000h"}, []string{"-demo"},
+			"INVITEGW_CACHE_STALE_GRACE must be between 0s and 24h0m0s"},
+		{"redis url scheme", map[string]string{"INVITEGW_REDIS_URL": "http://localhost:6379"}, []string{"-demo"},
+			"INVITEGW_REDIS_URL must look like redis://"},
+		{"redis url with password is not echoed", map[string]string{"INVITEGW_REDIS_URL": "ftp://u:hunter2@h"}, []string{"-demo"},
+			"INVITEGW_REDIS_URL must look like"},
+		{"cluster and sentinel", map[string]string{"INVITEGW_REDIS_CLUSTER_ADDRS": "a:1", "INVITEGW_REDIS_SENTINEL_ADDRS": "b:1"}, []string{"-demo"},
+			"not both"},
+		{"sentinel without master", map[string]string{"INVITEGW_REDIS_SENTINEL_ADDRS": "b:1"}, []string{"-demo"},
+			"INVITEGW_REDIS_SENTINEL_MASTER is required"},
+		{"stray argument", nil, []string{"extra"}, `unexpected argument "extra"`},
+		{"unknown frontier protocol", map[string]string{"INVITEGW_FRONTIER_PROTOCOL": "grpc"}, []string{"-demo"},
+			`INVITEGW_FRONTIER_PROTOCOL must be rest or connect, got "grpc"`},
+		{"short api key", map[string]string{"INVITEGW_API_KEYS": "0123456789abcdef,short"}, []string{"-demo"},
+			"every INVITEGW_API_KEYS entry must be at least 16 characters"},
+		{"cors origin with a path", map[string]string{"INVITEGW_CORS_ORIGINS": "https://app.example.com/x"}, []string{"-demo"},
+			"INVITEGW_CORS_ORIGINS entries must be origins"},
+		{"timeout too short", map[string]string{"INVITEGW_ELASTIC_TIMEOUT": "1ms"}, []string{"-demo"},
+			"INVITEGW_ELASTIC_TIMEOUT must be between 100ms and 24h0m0s"},
+		{"introspection not a boolean", map[string]string{"INVITEGW_INTROSPECTION": "yes please"}, []string{"-demo"},
+			"INVITEGW_INTROSPECTION must be true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.args, env(tt.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error echoes a credential: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadNoProviderIsTyped(t *testing.T) {
+	_, err := Load(nil, env(nil), io.Discard)
+	if !errors.Is(err, ErrNoProvider) {
+		t.Fatalf("err = %v, want ErrNoProvider", err)
+	}
+}
+
+func TestLoadCache(t *testing.T) {
+	c, err := Load([]string{"-demo"}, env(map[string]string{
+		"INVITEGW_REDIS_URL":             "rediss://u:p@redis.internal:6380/2",
+		"INVITEGW_CACHE_TTL_INVITATIONS": "45s",
+		"INVITEGW_CACHE_TTL_DIRECTORY":   "1h",
+		"INVITEGW_CACHE_STALE_GRACE":     "0s",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Cache{RedisURL: "rediss://u:p@redis.internal:6380/2", TTLInvitations: 45 * time.Second, TTLDirectory: time.Hour}
+	if !reflect.DeepEqual(c.Cache, want) || !c.Cache.Redis() {
+		t.Fatalf("got %+v, want %+v", c.Cache, want)
+	}
+}
+
+func TestLoadDemoNeedsNothing(t *testing.T) {
+	c, err := Load([]string{"-demo"}, env(nil), io.Discard)
+	if err != nil || !c.Demo || c.Addr != DefaultAddr || !c.Introspection {
+		t.Fatalf("Load(-demo) = %+v, %v", c, err)
+	}
+}

@@ -1,0 +1,73 @@
+package loaders
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/invite"
+)
+
+func TestBatchNotesStaleCopiesPerProvider(t *testing.T) {
+	l := &Loaders{}
+	var batches [][]string
+	load := func(_ context.Context, keys []string) []cache.Result[string] {
+		batches = append(batches, keys)
+		out := make([]cache.Result[string], len(keys))
+		for i, k := range keys {
+			switch k {
+			case "stale-old":
+				out[i] = cache.Result[string]{Value: k, Stale: true, Age: 95 * time.Second}
+			case "stale-new":
+				out[i] = cache.Result[string]{Value: k, Stale: true, Age: 10 * time.Second}
+			default:
+				out[i] = cache.Result[string]{Value: "v-" + k}
+			}
+		}
+		return out
+	}
+	provider := func(k string) invite.Provider {
+		if strings.HasPrefix(k, "stale") {
+			return invite.Elastic
+		}
+		return invite.Redpanda
+	}
+	var sizes []int
+	o := Options{Wait: 5 * time.Millisecond, ObserveBatch: func(name string, n int) {
+		if name == "test" {
+			sizes = append(sizes, n)
+		}
+	}}
+	ld := newLoader(o, "test", l, provider, load)
+	vals, errs := ld.LoadMany(context.Background(), []string{"a", "stale-new", "stale-old", "a"})()
+	if errs != nil || !reflect.DeepEqual(vals, []string{"v-a", "stale-new", "stale-old", "v-a"}) {
+		t.Fatalf("values = %q, errors = %v", vals, errs)
+	}
+	for _, b := range batches {
+		sort.Strings(b) // LoadMany loads its keys concurrently: any order
+	}
+	if want := [][]string{{"a", "stale-new", "stale-old"}}; !reflect.DeepEqual(batches, want) {
+		t.Fatalf("batches = %q, want %q (one batch, each key once)", batches, want)
+	}
+	if !reflect.DeepEqual(sizes, []int{3}) {
+		t.Fatalf("observed batch sizes %v, want [3]", sizes)
+	}
+	want := []Warning{{Code: "STALE_DATA", Provider: "ELASTIC", AgeSeconds: 95}}
+	if got := l.Warnings(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("warnings = %+v, want %+v", got, want)
+	}
+}
+
+func TestForWithoutMiddlewareFailsClearly(t *testing.T) {
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "loaders.Middleware") {
+			t.Fatalf("recover() = %v, want a panic naming the missing middleware", p)
+		}
+	}()
+	For(context.Background())
+}

@@ -1,0 +1,199 @@
+package loaders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/invitegw/invitegw/invite"
+	"github.com/invitegw/invitegw/upstream"
+)
+
+// Invitations loads every invitation the filter can match, from all wanted sources at once,
+// and returns the matches sorted (invite.Sort). A failing source drops out of the result and
+// adds one error per failed provider, so the caller can answer with partial data.
+func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Time) ([]invite.Invitation, []error) {
+	var sources []invite.Source
+	for _, src := range l.set.Sources() {
+		if f.Wants(src) {
+			sources = append(sources, src)
+		}
+	}
+	var errs providerErrors
+	redpandaOrg := ""
+	if f.Organization != nil && f.Organization.Provider == invite.Redpanda && len(sources) > 0 {
+		// Redpanda invites carry no organization ID: match the filter against the token's org.
+		org, err := l.Organization(ctx, invite.Source{Provider: invite.Redpanda})
+		if err != nil {
+			errs.add(invite.Redpanda, err)
+			sources = nil
+		} else {
+			redpandaOrg = org.OrgID
+		}
+	}
+	lists, listErrs := l.invitations.LoadMany(ctx, sources)()
+	var out []invite.Invitation
+	for i, list := range lists {
+		if listErrs != nil && listErrs[i] != nil {
+			errs.add(sources[i].Provider, listErrs[i])
+			continue
+		}
+		for j := range list {
+			if f.Match(&list[j], now, redpandaOrg) {
+				out = append(out, list[j])
+			}
+		}
+	}
+	invite.Sort(out)
+	return out, errs.list
+}
+
+// Invitation loads one invitation by its parsed ID; nil when it does not exist or its
+// organization is not configured.
+func (l *Loaders) Invitation(ctx context.Context, id invite.ID) (*invite.Invitation, error) {
+	src := id.Source()
+	if !l.set.Configured(src) {
+		return nil, nil
+	}
+	// Every lookup reads its source's list: one call (or a cache hit) shared by all lookups and
+	// lists of the request, where per-ID gets would cost a call each (50 federation entities,
+	// 50 calls). Elastic has no get-by-ID that avoids the secret token anyway, and Frontier's
+	// answers an unknown ID with a 500.
+	list, err := l.invitations.Load(ctx, src)()
+	if err != nil {
+		return nil, err
+	}
+	want := id.String()
+	for i := range list {
+		if list[i].ID == want {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// Organization loads one configured organization; nil when src is not configured. A Redpanda
+// src with an OrgID must match the token's organization.
+func (l *Loaders) Organization(ctx context.Context, src invite.Source) (*invite.Organization, error) {
+	if !l.set.Configured(src) {
+		return nil, nil
+	}
+	key := src
+	if src.Provider == invite.Redpanda {
+		key.OrgID = "" // one organization per token, whatever ID was asked for
+	}
+	org, err := l.organizations.Load(ctx, key)()
+	if err != nil {
+		return nil, err
+	}
+	if src.Provider == invite.Redpanda && src.OrgID != "" && src.OrgID != org.OrgID {
+		return nil, nil
+	}
+	return org, nil
+}
+
+// Organizations loads every configured organization, of one provider when p is non-nil.
+func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*invite.Organization, []error) {
+	var sources []invite.Source
+	for _, src := range l.set.Sources() {
+		if p == nil || src.Provider == *p {
+			sources = append(sources, src)
+		}
+	}
+	orgs, loadErrs := l.organizations.LoadMany(ctx, sources)()
+	var (
+		out  []*invite.Organization
+		errs providerErrors
+	)
+	for i, org := range orgs {
+		if loadErrs != nil && loadErrs[i] != nil {
+			errs.add(sources[i].Provider, loadErrs[i])
+			continue
+		}
+		out = append(out, org)
+	}
+	return out, errs.list
+}
+
+// RoleBindings returns an invitation's role bindings. Frontier invitations name roles by ID,
+// resolved through the platform roles and the organization's custom roles (one call each per
+// request, whatever the number of invitations).
+func (l *Loaders) RoleBindings(ctx context.Context, inv *invite.Invitation) ([]*invite.RoleBinding, error) {
+	if inv.Provider != invite.Frontier {
+		out := make([]*invite.RoleBinding, len(inv.Bindings))
+		for i := range inv.Bindings {
+			out[i] = &inv.Bindings[i]
+		}
+		return out, nil
+	}
+	if len(inv.RoleIDs) == 0 {
+		return []*invite.RoleBinding{}, nil
+	}
+	lists, errs := l.roles.LoadMany(ctx, []string{"", inv.OrgID})()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	for _, list := range lists {
+		for _, r := range list {
+			names[r.ID] = r.Name
+		}
+	}
+	out := make([]*invite.RoleBinding, 0, len(inv.RoleIDs))
+	for _, id := range inv.RoleIDs {
+		name, ok := names[id]
+		if !ok {
+			// A role deleted since the invitation was made: keep the binding, named by its ID,
+			// rather than silently dropping it.
+			name = id
+		}
+		out = append(out, &invite.RoleBinding{
+			RoleName: name,
+			Scope:    &invite.Scope{ResourceType: invite.ScopeOrganization, ResourceID: inv.OrgID},
+		})
+	}
+	return out, nil
+}
+
+// Groups returns the groups a Frontier invitation adds the invitee to; empty elsewhere.
+func (l *Loaders) Groups(ctx context.Context, inv *invite.Invitation) ([]*invite.Group, error) {
+	if inv.Provider != invite.Frontier || len(inv.GroupIDs) == 0 {
+		return []*invite.Group{}, nil
+	}
+	list, err := l.groups.Load(ctx, inv.OrgID)()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*invite.Group, 0, len(inv.GroupIDs))
+	for _, id := range inv.GroupIDs {
+		i := slices.IndexFunc(list, func(g invite.Group) bool { return g.ID == id })
+		if i < 0 {
+			// A deleted group: keep its ID visible instead of dropping it.
+			out = append(out, &invite.Group{ID: id, Name: id})
+			continue
+		}
+		out = append(out, &list[i])
+	}
+	return out, nil
+}
+
+// providerErrors keeps the first error of each provider: one GraphQL error per failed
+// provider, however many of its organizations failed.
+type providerErrors struct {
+	seen []invite.Provider
+	list []error
+}
+
+func (e *providerErrors) add(p invite.Provider, err error) {
+	if slices.Contains(e.seen, p) {
+		return
+	}
+	e.seen = append(e.seen, p)
+	var ue *upstream.Error
+	if !errors.As(err, &ue) {
+		err = fmt.Errorf("%s: %w", p.Slug(), err)
+	}
+	e.list = append(e.list, err)
+}

@@ -1,0 +1,187 @@
+// Package metrics is invitegw's Prometheus instrumentation: GraphQL operations, upstream calls,
+// the cache, circuit breakers and dataloader batches, on a registry of its own (no global
+// state), served at /metrics.
+//
+// Label values never carry request data: operation names are kept only when they look like
+// names and only for the first 200 seen, provider and upstream operation names are ours, and
+// no credential, token, email or ID ever becomes a label.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/invitegw/invitegw/cache"
+)
+
+// Metrics holds the collectors.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	requests         *prometheus.CounterVec
+	requestDuration  *prometheus.HistogramVec
+	upstreamCalls    *prometheus.CounterVec
+	upstreamDuration *prometheus.HistogramVec
+	batchSize        *prometheus.HistogramVec
+
+	opsMu sync.Mutex
+	ops   map[string]bool
+}
+
+// maxOperationNames bounds the operation label's values: clients choose operation names.
+const maxOperationNames = 200
+
+// New registers invitegw's collectors (and the Go and process collectors) on a new registry.
+func New() *Metrics {
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		ops:      map[string]bool{},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "invitegw_graphql_requests_total",
+			Help: "GraphQL operations by operation name and outcome (ok, error: the response carries errors, rejected: refused before execution).",
+		}, []string{"operation", "outcome"}),
+		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "invitegw_graphql_request_duration_seconds",
+			Help:    "Time to answer a GraphQL operation.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"operation"}),
+		upstreamCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "invitegw_upstream_requests_total",
+			Help: "Upstream API calls by provider, operation and HTTP status (0: no response).",
+		}, []string{"provider", "operation", "status"}),
+		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "invitegw_upstream_request_duration_seconds",
+			Help:    "Upstream API call latency, retries included.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"provider", "operation"}),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "invitegw_dataloader_batch_size",
+			Help:    "Keys per dataloader batch.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 100},
+		}, []string{"loader"}),
+	}
+	m.registry.MustRegister(m.requests, m.requestDuration, m.upstreamCalls, m.upstreamDuration, m.batchSize,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
+}
+
+// Registry is the registry, for tests and extra collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// ObserveUpstream records one upstream call; it is an upstream.Policy's Observe.
+func (m *Metrics) ObserveUpstream(provider, op string, status int, _ error, d time.Duration) {
+	m.upstreamCalls.WithLabelValues(provider, op, strconv.Itoa(status)).Inc()
+	m.upstreamDuration.WithLabelValues(provider, op).Observe(d.Seconds())
+}
+
+// ObserveBatch records one dataloader batch.
+func (m *Metrics) ObserveBatch(loader string, keys int) {
+	m.batchSize.WithLabelValues(loader).Observe(float64(keys))
+}
+
+// RegisterCache exports a cache's counters.
+func (m *Metrics) RegisterCache(c *cache.Cache) {
+	for _, f := range []struct {
+		name, help string
+		value      func(cache.Stats) int64
+	}{
+		{"invitegw_cache_hits_total", "Cache reads answered from the cache.", func(s cache.Stats) int64 { return s.Hits }},
+		{"invitegw_cache_misses_total", "Cache reads that went to the upstream.", func(s cache.Stats) int64 { return s.Misses }},
+		{"invitegw_cache_stale_total", "Expired copies served because the upstream failed.", func(s cache.Stats) int64 { return s.Stale }},
+		{"invitegw_cache_store_errors_total", "Failed calls to the cache store (Redis).", func(s cache.Stats) int64 { return s.StoreErrors }},
+	} {
+		value := f.value
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help},
+			func() float64 { return float64(value(c.Stats())) }))
+	}
+}
+
+// RegisterBreakers exports each provider's circuit breaker state (0 closed, 1 half-open,
+// 2 open).
+func (m *Metrics) RegisterBreakers(states func() map[string]int) {
+	m.registry.MustRegister(&breakerCollector{states: states, desc: prometheus.NewDesc(
+		"invitegw_upstream_breaker_state", "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
+		[]string{"provider"}, nil)})
+}
+
+type breakerCollector struct {
+	states func() map[string]int
+	desc   *prometheus.Desc
+}
+
+func (b *breakerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- b.desc }
+func (b *breakerCollector) Collect(ch chan<- prometheus.Metric) {
+	for p, s := range b.states() {
+		ch <- prometheus.MustNewConstMetric(b.desc, prometheus.GaugeValue, float64(s), p)
+	}
+}
+
+// GraphQL is the gqlgen extension that records operations.
+func (m *Metrics) GraphQL() graphql.HandlerExtension { return graphqlExtension{m} }
+
+type graphqlExtension struct{ m *Metrics }
+
+var (
+	_ graphql.ResponseInterceptor = graphqlExtension{}
+	_ graphql.HandlerExtension    = graphqlExtension{}
+)
+
+func (graphqlExtension) ExtensionName() string                   { return "Metrics" }
+func (graphqlExtension) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (g graphqlExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	op := "unknown"
+	if graphql.HasOperationContext(ctx) {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil {
+			op = g.m.operation(oc.Operation.Name)
+		}
+	}
+	outcome := "ok"
+	if resp != nil && len(resp.Errors) > 0 {
+		outcome = "error"
+		if resp.Data == nil {
+			outcome = "rejected"
+		}
+	}
+	g.m.requests.WithLabelValues(op, outcome).Inc()
+	g.m.requestDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	return resp
+}
+
+var namePattern = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
+
+// operation is the label value for an operation name: "anonymous", the name, or "other" once
+// maxOperationNames names have been seen or for anything that is not a GraphQL name.
+func (m *Metrics) operation(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if !namePattern.MatchString(name) {
+		return "other"
+	}
+	m.opsMu.Lock()
+	defer m.opsMu.Unlock()
+	if !m.ops[name] {
+		if len(m.ops) >= maxOperationNames {
+			return "other"
+		}
+		m.ops[name] = true
+	}
+	return name
+}

@@ -1,0 +1,114 @@
+package providers
+
+import (
+	"context"
+	"time"
+
+	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/invite"
+)
+
+// Cache kinds, the <kind> part of a key (see package cache).
+const (
+	kindInvitations  = "inv"
+	kindOrganization = "org"
+	kindRoles        = "roles"
+	kindGroups       = "groups"
+)
+
+func (s *Set) init() {
+	s.once.Do(func() {
+		s.tenants = map[invite.Provider]string{}
+		if s.Redpanda != nil {
+			s.tenants[invite.Redpanda] = cache.Tenant("redpanda", s.Redpanda.BaseURL(), s.Redpanda.CredentialID())
+		}
+		if s.Elastic != nil {
+			s.tenants[invite.Elastic] = cache.Tenant("elastic", s.Elastic.BaseURL(), s.Elastic.CredentialID())
+		}
+		if s.Frontier != nil {
+			// The protocol is part of the tenant: the two APIs may answer differently for one
+			// deployment, and an operator switching protocols must not read the other's entries.
+			s.tenants[invite.Frontier] = cache.Tenant("frontier", s.Frontier.Protocol(), s.Frontier.BaseURL(), s.Frontier.CredentialID())
+		}
+		if s.TTL.Invitations <= 0 {
+			s.TTL.Invitations = DefaultTTLInvitations
+		}
+		if s.TTL.Directory <= 0 {
+			s.TTL.Directory = DefaultTTLDirectory
+		}
+		s.noCache = cache.New(cache.Noop{}, cache.Options{})
+	})
+}
+
+func (s *Set) cache() *cache.Cache {
+	s.init()
+	if s.Cache == nil {
+		return s.noCache
+	}
+	return s.Cache
+}
+
+// key is the store key of one item of provider p.
+func (s *Set) key(kind string, p invite.Provider, id string) string {
+	s.init()
+	return cache.Key(kind, s.tenants[p], id)
+}
+
+// Invitations loads the invitation lists of srcs, in order.
+func (s *Set) Invitations(ctx context.Context, srcs []invite.Source) []cache.Result[[]invite.Invitation] {
+	return cache.Load(ctx, s.cache(), cache.Kind[invite.Source, []invite.Invitation]{
+		Key:        func(src invite.Source) string { return s.key(kindInvitations, src.Provider, src.String()) },
+		TTL:        s.ttl().Invitations,
+		FreshUntil: listFreshUntil,
+	}, srcs, s.listInvitations)
+}
+
+// Organizations loads organizations (Redpanda's is the token's own, whatever OrgID says).
+func (s *Set) Organizations(ctx context.Context, srcs []invite.Source) []cache.Result[*invite.Organization] {
+	return cache.Load(ctx, s.cache(), cache.Kind[invite.Source, *invite.Organization]{
+		Key: func(src invite.Source) string { return s.key(kindOrganization, src.Provider, src.String()) },
+		TTL: s.ttl().Directory,
+	}, srcs, s.organization)
+}
+
+// FrontierRoles loads Frontier role lists: platform roles for "", else an organization's.
+func (s *Set) FrontierRoles(ctx context.Context, orgIDs []string) []cache.Result[[]invite.Role] {
+	return cache.Load(ctx, s.cache(), cache.Kind[string, []invite.Role]{
+		Key: func(org string) string { return s.key(kindRoles, invite.Frontier, org) },
+		TTL: s.ttl().Directory,
+	}, orgIDs, s.frontierRoles)
+}
+
+// FrontierGroups loads Frontier organizations' groups.
+func (s *Set) FrontierGroups(ctx context.Context, orgIDs []string) []cache.Result[[]invite.Group] {
+	return cache.Load(ctx, s.cache(), cache.Kind[string, []invite.Group]{
+		Key: func(org string) string { return s.key(kindGroups, invite.Frontier, org) },
+		TTL: s.ttl().Directory,
+	}, orgIDs, s.frontierGroups)
+}
+
+func (s *Set) ttl() TTL { s.init(); return s.TTL }
+
+// invalidateRedpandaInvites deletes exactly what a change to a Redpanda invite makes stale:
+// the tenant's invite list, where every read of an invite comes from.
+func (s *Set) invalidateRedpandaInvites(ctx context.Context) {
+	s.cache().Delete(ctx, s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String()))
+}
+
+// listFreshUntil ends a list's freshness at the first moment one of its invitations changes
+// status (a pending one reaching its expiry), so a cached list never outlives its statuses.
+// Statuses are derived at read time anyway; this also refetches what the provider may have
+// changed at that moment (Elastic's expired flag, say).
+func listFreshUntil(invs []invite.Invitation, now time.Time) (time.Time, bool) {
+	var first time.Time
+	for i := range invs {
+		inv := &invs[i]
+		if inv.ExpiresAt == nil || inv.Status(now) != invite.StatusPending {
+			continue
+		}
+		if first.IsZero() || inv.ExpiresAt.Before(first) {
+			first = *inv.ExpiresAt
+		}
+	}
+	return first, !first.IsZero()
+}
