@@ -1,0 +1,84 @@
+package gateway_test
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/upstream/frontier/frontierfake"
+	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
+)
+
+// benchQuery is the query the performance work measures (issue 6).
+const benchQuery = `{"query":"{ invitations(first: 50) { edges { node { id email status createdAt organization { name } roleBindings { roleName } } } } }"}`
+
+// seedBench fills the fakes with 150 invitations over 6 organizations.
+func seedBench(e *env) {
+	n := 0
+	next := func() time.Time { n++; return ts(-time.Duration(n) * time.Minute) }
+	for i := range 60 {
+		e.rp.Add(redpandafake.Invite{ID: fmt.Sprintf("rp-%d", i), Email: fmt.Sprintf("u%d@example.com", i), CreatedAt: next(), ExpiresAt: ts(7 * day),
+			RoleBindings: []redpandafake.RoleBinding{{RoleName: "Reader", ResourceType: "SCOPE_RESOURCE_TYPE_ORGANIZATION", ResourceID: "rp-org-1"}}})
+	}
+	for _, org := range e.opts.elasticOrgs {
+		e.ec.AddOrganization(org, "Elastic "+org)
+		for i := range 15 {
+			inv := elasticInvitation(fmt.Sprintf("tok-%s-%d", org, i), `{"organization":[{"role_id":"billing-admin","organization_id":"`+org+`"}]}`)
+			inv.CreatedAt = next()
+			e.ec.AddInvitation(org, inv)
+		}
+	}
+	e.fr.AddPlatformRole(frontierfake.Role{ID: "r-viewer", Name: "app_organization_viewer"})
+	for _, org := range e.opts.frontierOrgs {
+		e.fr.AddOrganization(org, org, "Frontier "+org)
+		for i := range 20 {
+			e.fr.AddInvitation(org, frontierfake.Invitation{ID: fmt.Sprintf("%s-%d", org, i), UserID: fmt.Sprintf("f%d@example.com", i),
+				CreatedAt: next(), ExpiresAt: ts(7 * day), RoleIDs: []string{"r-viewer"}})
+		}
+	}
+}
+
+// BenchmarkInvitationsQuery runs the query through the full handler (transport, parsing,
+// loaders, cache, resolvers, JSON) with a warm Redis cache, a warm memory cache and no cache
+// (every request goes to the fakes on loopback). Compare the ns/op of the three in one run.
+func BenchmarkInvitationsQuery(b *testing.B) {
+	stores := []struct {
+		name  string
+		store func(b *testing.B) cache.Store
+	}{
+		{"cache=redis", func(b *testing.B) cache.Store { s, _ := newRedisStore(b); return s }},
+		{"cache=memory", func(b *testing.B) cache.Store { return cache.NewMemory(nil) }},
+		{"cache=off", func(b *testing.B) cache.Store { return nil }},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			e := newEnv(b, envOptions{store: st.store(b), elasticOrgs: []string{"e1", "e2", "e3"}, frontierOrgs: []string{"f1", "f2"}})
+			seedBench(e)
+			// A fixed clock would let cached lists go stale as real time passes; benchmarks
+			// run on the real one.
+			e.clock.Set(time.Now())
+			h := e.gw.Config.Handler
+			serve := func() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(benchQuery))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) ||
+					bytes.Count(rec.Body.Bytes(), []byte(`"id"`)) != 50 {
+					b.Fatalf("bad response %d: %.300s", rec.Code, rec.Body.String())
+				}
+			}
+			serve() // warm the cache
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				serve()
+			}
+		})
+	}
+}

@@ -1,0 +1,276 @@
+package gateway_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/cache/redistest"
+)
+
+// newRedisStore starts a redis-server for the test and returns a store built as production
+// builds it.
+func newRedisStore(t testing.TB) (*cache.Redis, *redistest.Server) {
+	t.Helper()
+	srv := redistest.Start(t)
+	c, err := cache.NewRedisClient(cache.RedisOptions{URL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return cache.NewRedis(c), srv
+}
+
+// eachStore runs f with a Redis store and with a memory store.
+func eachStore(t *testing.T, f func(t *testing.T, s cache.Store)) {
+	t.Run("redis", func(t *testing.T) { s, _ := newRedisStore(t); f(t, s) })
+	t.Run("memory", func(t *testing.T) { f(t, cache.NewMemory(nil)) })
+}
+
+const listQuery = `{ invitations(first: 100) { totalCount edges { node { id status
+	organization { name } roleBindings { roleName } groups { name } } } } }`
+
+func (e *env) upstreamCalls() int { return e.rp.TotalCalls() + e.ec.TotalCalls() + e.fr.TotalCalls() }
+
+func TestRepeatedQueryMakesNoUpstreamCalls(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		e := newEnv(t, envOptions{store: s})
+		e.seed()
+		first := e.query(t, listQuery, nil)
+		cold := e.upstreamCalls()
+		second := e.query(t, listQuery, nil)
+		if n := e.upstreamCalls() - cold; n != 0 {
+			t.Fatalf("the repeated query made %d upstream calls, want 0", n)
+		}
+		if len(first.Errors)+len(second.Errors) > 0 || string(first.Data) != string(second.Data) {
+			t.Fatalf("cached answer differs:\n%s\n%s", first.raw, second.raw)
+		}
+		// 3 lists + 3 organizations + 2 role lists + 1 group list.
+		if cold != 9 {
+			t.Errorf("cold query made %d upstream calls, want 9", cold)
+		}
+		if st := e.cache.Stats(); st.Hits != 9 || st.Misses != 9 {
+			t.Errorf("stats = %+v, want 9 misses then 9 hits", st)
+		}
+	})
+}
+
+func TestAnotherCredentialGetsItsOwnEntries(t *testing.T) {
+	store, srv := newRedisStore(t)
+	e := newEnv(t, envOptions{store: store})
+	e.seed()
+	other, _ := e.newGateway(t, envOptions{store: store, rpClientCredentials: true})
+	const q = `{ invitations(filter: {providers: [REDPANDA]}) { totalCount } }`
+
+	e.query(t, q, nil)
+	post(t, other, map[string]any{"query": q})
+	e.query(t, q, nil)
+	post(t, other, map[string]any{"query": q})
+	if n := e.rp.Calls("ListUserInvites"); n != 2 {
+		t.Fatalf("ListUserInvites calls = %d, want 2: one per credential, then hits", n)
+	}
+
+	// Nothing secret is stored: no credential in a key, no credential or token in a value.
+	ctx := context.Background()
+	rc := srv.Client()
+	keys := rc.Keys(ctx, "*").Val()
+	if len(keys) != 2 {
+		t.Fatalf("keys = %q, want one list per credential", keys)
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "invitegw:v1:inv:") {
+			t.Errorf("key %q outside the documented scheme", k)
+		}
+		assertNoSecrets(t, "key "+k, k)
+		assertNoSecrets(t, "value of "+k, rc.Get(ctx, k).Val())
+	}
+}
+
+func TestElasticTokensAreNotCached(t *testing.T) {
+	store, srv := newRedisStore(t)
+	e := newEnv(t, envOptions{store: store})
+	e.seed()
+	e.query(t, listQuery, nil)
+	ctx := context.Background()
+	rc := srv.Client()
+	found := false
+	for _, k := range rc.Keys(ctx, "*").Val() {
+		v := rc.Get(ctx, k).Val()
+		assertNoSecrets(t, "value of "+k, v)
+		found = found || strings.Contains(v, digest(ecTokens[0]))
+	}
+	if !found {
+		t.Fatal("sanity: the Elastic list should be cached with token digests")
+	}
+}
+
+func TestConcurrentColdQueriesCallEachUpstreamOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		e := newEnv(t, envOptions{store: s})
+		e.seed()
+		var wg sync.WaitGroup
+		bad := make(chan string, 100)
+		for range 100 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.query(t, listQuery, nil)
+				if len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"totalCount":8`) {
+					bad <- r.raw
+				}
+			}()
+		}
+		wg.Wait()
+		close(bad)
+		for raw := range bad {
+			t.Fatalf("bad answer: %s", raw)
+		}
+		got := map[string]int{
+			"ListUserInvites": e.rp.Calls("ListUserInvites"), "GetCurrentOrganization": e.rp.Calls("GetCurrentOrganization"),
+			"elastic ListInvitations": e.ec.Calls("ListInvitations"), "elastic GetOrganization": e.ec.Calls("GetOrganization"),
+			"ListOrganizationInvitations": e.fr.Calls("ListOrganizationInvitations"), "frontier GetOrganization": e.fr.Calls("GetOrganization"),
+			"ListRoles": e.fr.Calls("ListRoles"), "ListOrganizationRoles": e.fr.Calls("ListOrganizationRoles"),
+			"ListOrganizationGroups": e.fr.Calls("ListOrganizationGroups"),
+		}
+		for route, n := range got {
+			if n != 1 {
+				t.Errorf("%s called %d times by 100 concurrent cold queries, want 1", route, n)
+			}
+		}
+	})
+}
+
+func TestUpdateIsSeenThroughAnotherInstance(t *testing.T) {
+	store, _ := newRedisStore(t)
+	e := newEnv(t, envOptions{store: store})
+	e.seed()
+	other, _ := e.newGateway(t, envOptions{store: store})
+	const q = `{ invitation(id: "redpanda:rp-1") { expiresAt } invitations(filter: {providers: [REDPANDA]}) { nodes { id expiresAt } } }`
+	read := func() string {
+		r := post(t, other, map[string]any{"query": q})
+		if len(r.Errors) > 0 {
+			t.Fatal(r.raw)
+		}
+		return string(r.Data)
+	}
+	before := read()
+	if !strings.Contains(before, `"expiresAt":"2026-11-30T12:00:00Z"`) {
+		t.Fatalf("unexpected starting data: %s", before)
+	}
+	r := e.query(t, `mutation { updateInvitation(id: "redpanda:rp-1", input: {expiresAt: "2027-01-15T00:00:00Z"}) { invitation { expiresAt } } }`, nil)
+	jsonEq(t, r.Data, `{"updateInvitation": {"invitation": {"expiresAt": "2027-01-15T00:00:00Z"}}}`)
+
+	after := read()
+	if strings.Contains(after, "2026-11-30T12:00:00Z") || strings.Count(after, "2027-01-15T00:00:00Z") != 2 {
+		t.Fatalf("the other instance still reads the old value:\n%s", after)
+	}
+	if read() != after {
+		t.Fatal("answers differ between reads")
+	}
+}
+
+func TestRedisDownKeepsAnsweringAndHitsResume(t *testing.T) {
+	store, srv := newRedisStore(t)
+	e := newEnv(t, envOptions{store: store})
+	e.seed()
+	want := string(e.query(t, listQuery, nil).Data)
+
+	srv.Stop()
+	for range 5 {
+		r := e.query(t, listQuery, nil)
+		if len(r.Errors) > 0 || string(r.Data) != want {
+			t.Fatalf("with Redis down: %s", r.raw)
+		}
+	}
+	if e.cache.Stats().StoreErrors == 0 {
+		t.Fatal("Redis errors were not counted")
+	}
+	if n := strings.Count(e.log.String(), "cache store unavailable"); n != 1 {
+		t.Errorf("logged the outage %d times, want once per interval", n)
+	}
+
+	srv.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for calls := e.upstreamCalls(); ; calls = e.upstreamCalls() {
+		if time.Now().After(deadline) {
+			t.Fatal("cache hits did not resume after Redis came back")
+		}
+		e.query(t, listQuery, nil)
+		if e.upstreamCalls() == calls { // answered without any upstream call
+			break
+		}
+	}
+}
+
+func TestStaleCopyServedWhenUpstreamFails(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		e := newEnv(t, envOptions{store: s})
+		e.seed()
+		const q = `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`
+		e.query(t, q, nil)
+		e.clock.Advance(95 * time.Second) // past the 30s TTL, within the 10m grace
+		e.ec.FailNext("ListInvitations", 1, http.StatusServiceUnavailable)
+		r := e.query(t, q, nil)
+		if len(r.Errors) > 0 {
+			t.Fatalf("a stale copy existed but the error was returned: %s", r.raw)
+		}
+		jsonEq(t, r.Data, `{"invitations": {"totalCount": 3}}`)
+		want := map[string]any{"warnings": []any{map[string]any{"code": "STALE_DATA", "provider": "ELASTIC", "ageSeconds": float64(95)}}}
+		if !reflect.DeepEqual(r.Extensions, want) {
+			t.Fatalf("extensions = %v, want %v", r.Extensions, want)
+		}
+		if e.cache.Stats().Stale != 1 {
+			t.Errorf("stale serves = %d, want 1", e.cache.Stats().Stale)
+		}
+	})
+}
+
+func TestNoStaleCopyGivesTheError(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil)})
+	e.seed()
+	e.ec.FailNext("ListInvitations", 1, http.StatusServiceUnavailable)
+	r := e.query(t, `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UPSTREAM_UNAVAILABLE" || r.Extensions != nil {
+		t.Fatalf("want the upstream error and no warning, got %s", r.raw)
+	}
+}
+
+func TestCachedInvitationExpiresOnTime(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		e := newEnv(t, envOptions{store: s})
+		e.seed()
+		const q = `{ invitations(filter: {providers: [REDPANDA], status: [PENDING]}) { nodes { id } } }`
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"id": "redpanda:rp-1"}, {"id": "redpanda:rp-3"}]}}`)
+		e.clock.Advance(day - time.Second)
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"id": "redpanda:rp-1"}, {"id": "redpanda:rp-3"}]}}`)
+		e.clock.Advance(time.Second) // rp-3's expiry
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"id": "redpanda:rp-1"}]}}`)
+	})
+}
+
+func TestPersistedQueriesAreSharedAcrossInstances(t *testing.T) {
+	store, _ := newRedisStore(t)
+	e := newEnv(t, envOptions{store: store})
+	e.seed()
+	other, _ := e.newGateway(t, envOptions{store: store})
+	const q = `{ invitation(id: "redpanda:rp-1") { email } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+
+	r := post(t, other, map[string]any{"extensions": ext})
+	if len(r.Errors) != 1 || r.Errors[0].Message != "PersistedQueryNotFound" {
+		t.Fatalf("unregistered hash: %s", r.raw)
+	}
+	if r := post(t, e.gw, map[string]any{"query": q, "extensions": ext}); len(r.Errors) > 0 {
+		t.Fatalf("register: %s", r.raw)
+	}
+	r = post(t, other, map[string]any{"extensions": ext})
+	jsonEq(t, r.Data, `{"invitation": {"email": "ada@example.com"}}`)
+}

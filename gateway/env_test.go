@@ -1,0 +1,332 @@
+package gateway_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/gateway"
+	"github.com/invitegw/invitegw/providers"
+	"github.com/invitegw/invitegw/tracing"
+	"github.com/invitegw/invitegw/upstream"
+	"github.com/invitegw/invitegw/upstream/elastic"
+	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
+	"github.com/invitegw/invitegw/upstream/frontier"
+	"github.com/invitegw/invitegw/upstream/frontier/frontierfake"
+	"github.com/invitegw/invitegw/upstream/redpanda"
+	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
+)
+
+// frontierProtocol picks the API the Frontier fake and client speak; make test runs this
+// package's whole table once per protocol.
+var frontierProtocol = flag.String("frontier-protocol", "rest", "Frontier protocol for the gateway tests: rest or connect")
+
+// now is the tests' fixed clock.
+var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// Credentials the fakes accept. Tests grep responses and logs for them.
+const (
+	rpClientID     = "rp-client-id-0001"
+	rpClientSecret = "rp-client-secret-0001"
+	rpToken        = "rp-test-token-0001"
+	ecKey          = "ec-test-key-0001"
+	frToken        = "fr-test-token-0001"
+)
+
+// env is a gateway wired to the three fakes, each on its own real socket.
+type env struct {
+	rp  *redpandafake.Server
+	ec  *elasticfake.Server
+	fr  *frontierfake.Server
+	gw  *httptest.Server
+	log *syncBuffer
+	// clock is read by the gateway on every status derivation; tests may move it.
+	clock *clock
+	opts  envOptions
+
+	rpURL, ecURL, frURL string
+	cache               *cache.Cache // of the first gateway; nil without a store
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time)         { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+type envOptions struct {
+	rpPageSize   int      // fake's max page size; 0 = 100
+	elasticOrgs  []string // configured orgs; default {"1004"}
+	frontierOrgs []string // default {"f-org-1"}
+	ecKey        string   // key the gateway sends; default ecKey
+	// store backs the gateway's cache; nil means no cache.
+	store          cache.Store
+	apiKeys        []string
+	corsOrigins    []string
+	requestTimeout time.Duration
+	// tracing, when set, instruments the gateway and its upstream HTTP client.
+	tracing *tracing.Tracing
+	// policy, when set, is given to every client (each provider its own copy).
+	policy func() *upstream.Policy
+	// rpClientCredentials makes the gateway authenticate to Redpanda with client credentials
+	// instead of the static token: another credential for the same organization.
+	rpClientCredentials bool
+}
+
+// newEnv starts empty fakes and a gateway over them; seed with the fakes' Add methods.
+func newEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	if o.elasticOrgs == nil {
+		o.elasticOrgs = []string{"1004"}
+	}
+	if o.frontierOrgs == nil {
+		o.frontierOrgs = []string{"f-org-1"}
+	}
+	if o.ecKey == "" {
+		o.ecKey = ecKey
+	}
+	e := &env{
+		rp: redpandafake.New(redpandafake.Options{Token: rpToken, ClientID: rpClientID, ClientSecret: rpClientSecret,
+			OrgID: "rp-org-1", OrgName: "Acme Streaming", MaxPageSize: o.rpPageSize}),
+		ec:    elasticfake.New(elasticfake.Options{APIKey: ecKey}),
+		fr:    frontierfake.New(frontierfake.Options{Token: frToken, Protocol: *frontierProtocol}),
+		log:   &syncBuffer{},
+		clock: &clock{t: now},
+		opts:  o,
+	}
+	registerLog(e.log)
+	rpSrv, ecSrv, frSrv := httptest.NewServer(e.rp), httptest.NewServer(e.ec), httptest.NewServer(e.fr)
+	t.Cleanup(rpSrv.Close)
+	t.Cleanup(ecSrv.Close)
+	t.Cleanup(frSrv.Close)
+	e.rpURL, e.ecURL, e.frURL = rpSrv.URL, ecSrv.URL, frSrv.URL
+	e.gw, e.cache = e.newGateway(t, o)
+	return e
+}
+
+// newGateway starts another gateway instance over the same fakes, as a second replica would
+// run; o.store may be shared with the first.
+func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.Cache) {
+	t.Helper()
+	hc := upstream.NewHTTPClient()
+	if o.tracing != nil {
+		hc.Transport = o.tracing.Transport(hc.Transport)
+	}
+	pol := func() *upstream.Policy { return nil }
+	if o.policy != nil {
+		pol = o.policy
+	}
+	rpOpts := redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Token: rpToken, Policy: pol()}
+	if o.rpClientCredentials {
+		rpOpts = redpanda.Options{BaseURL: e.rpURL, HTTP: hc, ClientID: rpClientID, ClientSecret: rpClientSecret,
+			TokenURL: e.rpURL + "/oauth/token", Policy: pol()}
+	}
+	rp, err := redpanda.NewClient(rpOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, APIKey: e.opts.ecKey, Policy: pol()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := frontier.NewClient(frontier.Options{BaseURL: e.frURL, HTTP: hc, Token: frToken, Protocol: *frontierProtocol, Policy: pol()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	set := &providers.Set{
+		Redpanda: rp, Elastic: ec, ElasticOrgs: e.opts.elasticOrgs, Frontier: fr, FrontierOrgs: e.opts.frontierOrgs,
+	}
+	var c *cache.Cache
+	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: true,
+		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
+	if o.store != nil {
+		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond})
+		set.Cache = c
+		opts.APQ = c.APQ()
+	}
+	gw := httptest.NewServer(gateway.New(opts))
+	t.Cleanup(gw.Close)
+	return gw, c
+}
+
+// gqlError is one entry of a response's errors list.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+type response struct {
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions map[string]any  `json:"extensions"`
+	raw        string
+}
+
+// query POSTs a GraphQL request to the first gateway and decodes the answer.
+func (e *env) query(t *testing.T, q string, vars map[string]any) response {
+	t.Helper()
+	return post(t, e.gw, map[string]any{"query": q, "variables": vars})
+}
+
+// post sends a GraphQL request body to gw and decodes the answer.
+func post(t *testing.T, gw *httptest.Server, req map[string]any) response {
+	t.Helper()
+	body, _ := json.Marshal(req)
+	resp, err := http.Post(gw.URL+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	var r response
+	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+		t.Fatalf("status %d, body %q: %v", resp.StatusCode, buf.String(), err)
+	}
+	r.raw = buf.String()
+	return r
+}
+
+// data decodes the response data into v, failing on any error in the response.
+func (r response) data(t *testing.T, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %s", r.raw)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode data %s: %v", r.Data, err)
+	}
+}
+
+// jsonEq compares a response's data with the expected JSON, ignoring formatting.
+func jsonEq(t *testing.T, got json.RawMessage, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("bad JSON %s: %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expected JSON: %v", err)
+	}
+	gb, _ := json.MarshalIndent(g, "", "  ")
+	wb, _ := json.MarshalIndent(w, "", "  ")
+	if string(gb) != string(wb) {
+		t.Fatalf("data mismatch\n got: %s\nwant: %s", gb, wb)
+	}
+}
+
+// digest is sha256(token)'s first 16 hex characters, computed here independently of the code
+// under test.
+func digest(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(s[:])[:16]
+}
+
+func ts(d time.Duration) time.Time  { return now.Add(d) }
+func tp(d time.Duration) *time.Time { t := now.Add(d); return &t }
+
+const day = 24 * time.Hour
+
+// Elastic tokens of the standard seed: secrets that must never leave the gateway.
+var ecTokens = []string{"ec-secret-token-aaaa", "ec-secret-token-bbbb", "ec-secret-token-cccc"}
+
+// seed fills the fakes with the standard data set: 8 invitations over 3 providers.
+//
+// Expected order (createdAt desc, id asc):
+//
+//	frontier:f-org-1:inv-1   now-30m
+//	redpanda:rp-1            now-1h
+//	elastic:1004:<aaaa>      now-2h
+//	frontier:f-org-1:inv-2   now-3h  (ties with rp-3; "frontier" < "redpanda")
+//	redpanda:rp-3            now-3h
+//	elastic:1004:<bbbb>      now-4h  ACCEPTED
+//	redpanda:rp-2            now-5h  EXPIRED
+//	elastic:1004:<cccc>      now-6h  EXPIRED (flag)
+func (e *env) seed() {
+	e.rp.Add(
+		redpandafake.Invite{ID: "rp-1", Email: "ada@example.com", InviteURL: "https://cloud.redpanda.com/invite/rp-1",
+			CreatedAt: ts(-time.Hour), ExpiresAt: ts(7 * day), RoleBindings: []redpandafake.RoleBinding{
+				{RoleName: "Admin", ResourceType: "SCOPE_RESOURCE_TYPE_ORGANIZATION", ResourceID: "rp-org-1"},
+				{RoleName: "Reader", ResourceType: "SCOPE_RESOURCE_TYPE_MCPSERVER", ResourceID: "mcp-1"},
+			}},
+		redpandafake.Invite{ID: "rp-2", Email: "grace@example.com", InviteURL: "https://cloud.redpanda.com/invite/rp-2",
+			CreatedAt: ts(-5 * time.Hour), ExpiresAt: ts(-time.Hour)},
+		redpandafake.Invite{ID: "rp-3", Email: "alan@example.com", InviteURL: "https://cloud.redpanda.com/invite/rp-3",
+			CreatedAt: ts(-3 * time.Hour), ExpiresAt: ts(day), RoleBindings: []redpandafake.RoleBinding{
+				{RoleName: "Writer", ResourceType: "SCOPE_RESOURCE_TYPE_CLUSTER", ResourceID: "c-1"},
+			}},
+	)
+	e.ec.AddOrganization("1004", "Acme Search")
+	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: ecTokens[0], Email: "barbara@example.com",
+		CreatedAt: ts(-2 * time.Hour), ExpiresAt: ts(3 * day),
+		RoleAssignments: json.RawMessage(`{"organization":[{"role_id":"billing-admin","organization_id":"1004"}]}`)})
+	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: ecTokens[1], Email: "Ada@Example.com",
+		CreatedAt: ts(-4 * time.Hour), ExpiresAt: ts(day), AcceptedAt: tp(-30 * time.Minute),
+		RoleAssignments: json.RawMessage(`{"deployment":[{"role_id":"deployment-viewer","organization_id":"1004","all":true}]}`)})
+	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: ecTokens[2], Email: "ken@example.com",
+		CreatedAt: ts(-6 * time.Hour), ExpiresAt: ts(-2 * time.Hour), Expired: true})
+
+	e.fr.AddOrganization("f-org-1", "acme-data", "Acme Data")
+	e.fr.AddPlatformRole(frontierfake.Role{ID: "role-viewer", Name: "app_organization_viewer", Title: "Member"})
+	e.fr.AddOrganizationRole("f-org-1", frontierfake.Role{ID: "role-auditor", Name: "acme_auditor", Title: "Auditor"})
+	e.fr.AddGroup("f-org-1", frontierfake.Group{ID: "grp-1", Name: "engineering", Title: "Engineering"})
+	e.fr.AddInvitation("f-org-1", frontierfake.Invitation{ID: "inv-1", UserID: "margaret@example.com",
+		CreatedAt: ts(-30 * time.Minute), ExpiresAt: ts(7 * day),
+		RoleIDs: []string{"role-viewer", "role-auditor"}, GroupIDs: []string{"grp-1"},
+		Metadata: map[string]any{"invited_by": "admin@acme.test"}})
+	e.fr.AddInvitation("f-org-1", frontierfake.Invitation{ID: "inv-2", UserID: "linus@example.com",
+		CreatedAt: ts(-3 * time.Hour), ExpiresAt: ts(2 * day)})
+}
+
+// allIDs is the standard seed's IDs in their expected order.
+func allIDs() []string {
+	return []string{
+		"frontier:f-org-1:inv-1",
+		"redpanda:rp-1",
+		"elastic:1004:" + digest(ecTokens[0]),
+		"frontier:f-org-1:inv-2",
+		"redpanda:rp-3",
+		"elastic:1004:" + digest(ecTokens[1]),
+		"redpanda:rp-2",
+		"elastic:1004:" + digest(ecTokens[2]),
+	}
+}
+
+// assertNoSecrets fails if any credential or Elastic token appears in s.
+func assertNoSecrets(t *testing.T, what, s string) {
+	t.Helper()
+	for _, secret := range append([]string{rpToken, rpClientSecret, ecKey, frToken}, ecTokens...) {
+		if strings.Contains(s, secret) {
+			t.Errorf("%s contains the secret %q", what, secret)
+		}
+	}
+}
+
+func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }

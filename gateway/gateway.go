@@ -1,0 +1,208 @@
+// Package gateway assembles invitegw's HTTP handler: the GraphQL endpoint (gqlgen with explicit
+// transports, a query cache, limits and our error presenter), per-request loaders, request IDs
+// with an access log, and the GraphiQL page.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/invitegw/invitegw/graph"
+	"github.com/invitegw/invitegw/loaders"
+	"github.com/invitegw/invitegw/metrics"
+	"github.com/invitegw/invitegw/providers"
+	"github.com/invitegw/invitegw/resolvers"
+	"github.com/invitegw/invitegw/tracing"
+)
+
+// Options configure the handler. Providers is required; the rest have defaults.
+type Options struct {
+	Providers *providers.Set
+	Logger    *slog.Logger
+	// Now is the clock statuses are derived with. Default time.Now.
+	Now func() time.Time
+	// Introspection enables schema introspection (GraphiQL needs it).
+	Introspection bool
+	// Loaders tunes the dataloaders. Default loaders.DefaultOptions.
+	Loaders *loaders.Options
+	// MaxBodyBytes bounds a GraphQL request body. Default 1 MiB.
+	MaxBodyBytes int64
+	// Limits bound query depth, aliases and cost. Zero fields take DefaultLimits.
+	Limits Limits
+	// APQ stores automatic persisted queries; nil disables them.
+	APQ graphql.Cache[string]
+	// APIKeys, when set, are required on /graphql (Authorization: Bearer, or X-API-Key).
+	APIKeys []string
+	// CORSOrigins may call /graphql from a browser; none by default.
+	CORSOrigins []string
+	// Metrics, when set, records operations and batches and is served at /metrics.
+	Metrics *metrics.Metrics
+	// Tracing, when set, spans each operation and continues callers' traces.
+	Tracing *tracing.Tracing
+	// RequestTimeout bounds a GraphQL request end to end; what has not answered by then is
+	// reported as an upstream timeout. Default 15s.
+	RequestTimeout time.Duration
+	// Ready reports readiness for /readyz: whether to take traffic, and a JSON-able report.
+	// Nil means always ready.
+	Ready func(ctx context.Context) (bool, any)
+}
+
+// New returns the gateway's HTTP handler:
+//
+//	POST, GET /graphql  GraphQL over HTTP
+//	GET /               GraphiQL
+//	GET /healthz        liveness
+//	GET /readyz         readiness (Options.Ready)
+//	GET /metrics        Prometheus metrics (Options.Metrics)
+func New(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	loaderOpts := loaders.DefaultOptions
+	if o.Loaders != nil {
+		loaderOpts = *o.Loaders
+	}
+	if o.Metrics != nil {
+		loaderOpts.ObserveBatch = o.Metrics.ObserveBatch
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 15 * time.Second
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.Limits.MaxDepth <= 0 {
+		o.Limits.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if o.Limits.MaxAliases <= 0 {
+		o.Limits.MaxAliases = DefaultLimits.MaxAliases
+	}
+	if o.Limits.MaxComplexity <= 0 {
+		o.Limits.MaxComplexity = DefaultLimits.MaxComplexity
+	}
+
+	schema := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &resolvers.Resolver{Providers: o.Providers, Now: o.Now},
+		Complexity: complexityRoot(len(o.Providers.Sources())),
+	})
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	if o.APQ != nil {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})
+	}
+	srv.Use(&queryLimits{limits: o.Limits})
+	if o.Metrics != nil {
+		srv.Use(o.Metrics.GraphQL())
+	}
+	if o.Tracing != nil {
+		srv.Use(o.Tracing.GraphQL())
+	}
+	srv.AroundResponses(addWarnings)
+	srv.AroundFields(resolvers.EntityGuard)
+	srv.SetErrorPresenter(presenter(o.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		o.Logger.ErrorContext(ctx, "resolver panic", "panic", p, "request_id", RequestID(ctx))
+		return errInternal
+	})
+
+	var gql http.Handler = loaders.Middleware(o.Providers, loaderOpts, srv)
+	gql = limitBody(o.MaxBodyBytes, overHTTP(withTimeout(o.RequestTimeout, gql)))
+	if len(o.APIKeys) > 0 {
+		gql = requireAPIKey(o.APIKeys, gql)
+	}
+	if len(o.CORSOrigins) > 0 {
+		gql = cors.New(cors.Options{
+			AllowedOrigins: o.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
+			ExposedHeaders: []string{"X-Request-Id"},
+			MaxAge:         600,
+		}).Handler(gql)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.Handle("GET /{$}", playground.Handler("invitegw", "/graphql"))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ready, report := true, any(map[string]any{})
+		if o.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			ready, report = o.Ready(ctx)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if !ready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		_ = json.NewEncoder(w).Encode(report)
+	})
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", o.Metrics.Handler())
+	}
+	var h http.Handler = mux
+	if o.Tracing != nil {
+		h = o.Tracing.Middleware(h)
+	}
+	return withRequestID(o.Logger, h)
+}
+
+// withTimeout gives the request a deadline; loaders and the cache stop waiting for upstreams
+// when it passes.
+func withTimeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// addWarnings puts what the request served stale into the response's extensions.warnings.
+func addWarnings(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil {
+		return nil
+	}
+	if w := loaders.For(ctx).Warnings(); len(w) > 0 {
+		if resp.Extensions == nil {
+			resp.Extensions = map[string]any{}
+		}
+		resp.Extensions["warnings"] = w
+	}
+	return resp
+}
+
+// operationName is the GraphQL operation being run, for logs.
+func operationName(ctx context.Context) string {
+	if !graphql.HasOperationContext(ctx) {
+		return ""
+	}
+	if op := graphql.GetOperationContext(ctx).Operation; op != nil {
+		return op.Name
+	}
+	return ""
+}

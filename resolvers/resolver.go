@@ -1,0 +1,16 @@
+// Package resolvers holds the GraphQL resolvers: thin translations between the schema and the
+// loaders. Fetching, merging, caching and paging live in loaders, providers and invite.
+package resolvers
+
+import (
+	"time"
+
+	"github.com/invitegw/invitegw/providers"
+)
+
+// Resolver is the dependency root of the GraphQL layer.
+type Resolver struct {
+	Providers *providers.Set
+	// Now is the clock used to derive statuses; time.Now in production, fixed in tests.
+	Now func() time.Time
+}
