@@ -1,0 +1,229 @@
+// Command invitegw serves one GraphQL API over the invitation APIs of Redpanda Cloud, Elastic
+// Cloud and Raystack Frontier.
+//
+//	go run . -demo      sample upstreams on loopback, GraphiQL at the printed URL
+//	go run .            the real upstreams, configured with INVITEGW_* variables (see README)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/config"
+	"github.com/invitegw/invitegw/demo"
+	"github.com/invitegw/invitegw/gateway"
+	"github.com/invitegw/invitegw/invite"
+	"github.com/invitegw/invitegw/metrics"
+	"github.com/invitegw/invitegw/providers"
+	"github.com/invitegw/invitegw/tracing"
+	"github.com/invitegw/invitegw/upstream"
+	"github.com/invitegw/invitegw/upstream/upstreamtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, hooks{}); err != nil {
+		fmt.Fprintln(os.Stderr, "invitegw:", err)
+		os.Exit(1)
+	}
+}
+
+// hooks let tests watch run from outside.
+type hooks struct {
+	ready       chan<- string             // receives the listening address
+	demoStarted func(ups *demo.Upstreams) // sees -demo's fakes once they serve
+}
+
+// run is main without the process: it returns when ctx ends (after finishing in-flight
+// requests, within a deadline) or when serving fails.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
+	cfg, err := config.Load(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var logger *slog.Logger
+	if cfg.Demo {
+		logger = slog.New(slog.NewTextHandler(stderr, nil))
+	} else {
+		logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	}
+
+	if cfg.Demo {
+		ups, err := demo.Start(time.Now(), cfg.DemoFrontierProtocol)
+		if err != nil {
+			return err
+		}
+		defer ups.Close()
+		for i, rec := range []*upstreamtest.Recorder{ups.Redpanda.Recorder, ups.Elastic.Recorder, ups.Frontier.Recorder} {
+			rec.SetDelay(cfg.DemoLatency)
+			rec.SetChaos(cfg.DemoChaos, uint64(i+1))
+		}
+		if h.demoStarted != nil {
+			h.demoStarted(ups)
+		}
+		// The demo's fakes replace the configured providers; everything else stays as set.
+		cfg.Redpanda, cfg.Elastic, cfg.Frontier = ups.Config.Redpanda, ups.Config.Elastic, ups.Config.Frontier
+	}
+	m := metrics.New()
+	breakers := map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]{}
+	for _, p := range invite.Providers {
+		breakers[p] = upstream.NewBreaker(p.Slug(), 10*time.Second)
+	}
+	m.RegisterBreakers(func() map[string]int {
+		out := map[string]int{}
+		for p, b := range breakers {
+			out[p.Slug()] = int(b.State())
+		}
+		return out
+	})
+	policy := func(p invite.Provider) *upstream.Policy {
+		return &upstream.Policy{Observe: m.ObserveUpstream, Retry: upstream.DefaultRetry(), Breaker: breakers[p]}
+	}
+	tr, err := tracing.Setup(ctx, getenv)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tr.Shutdown(flushCtx)
+	}()
+	hc := upstream.NewHTTPClient()
+	hc.Transport = tr.Transport(hc.Transport)
+	set, err := providers.FromConfig(cfg, hc, policy)
+	if err != nil {
+		return err
+	}
+	c, redisClient, err := newCache(ctx, &cfg.Cache, logger)
+	if err != nil {
+		return err
+	}
+	if redisClient != nil {
+		defer redisClient.Close()
+	}
+	m.RegisterCache(c)
+	set.Cache = c
+	set.TTL = providers.TTL{Invitations: cfg.Cache.TTLInvitations, Directory: cfg.Cache.TTLDirectory}
+	handler := gateway.New(gateway.Options{
+		Providers:      set,
+		Logger:         logger,
+		Introspection:  cfg.Introspection,
+		APQ:            c.APQ(),
+		APIKeys:        cfg.APIKeys,
+		CORSOrigins:    cfg.CORSOrigins,
+		Metrics:        m,
+		Ready:          readiness(set, redisClient, breakers),
+		RequestTimeout: cfg.RequestTimeout,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	url := "http://" + displayAddr(ln.Addr())
+	if cfg.Demo {
+		fmt.Fprintf(stdout, "invitegw demo: sample Redpanda, Elastic and Frontier (%s) upstreams running on loopback\n", cfg.Frontier.Protocol)
+		fmt.Fprintf(stdout, "GraphiQL:  %s/\nGraphQL:   %s/graphql\n", url, url)
+	} else {
+		logger.Info("listening", "url", url+"/graphql")
+	}
+	if h.ready != nil {
+		h.ready <- ln.Addr().String()
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// newCache builds the cache: Redis when configured (its client is returned for readiness and
+// shutdown), else process memory. An unreachable Redis is not a start-up error: the cache
+// fails open and picks Redis up when it answers.
+func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cache.Cache, redis.UniversalClient, error) {
+	opts := cache.Options{StaleGrace: cfg.StaleGrace, Logger: logger}
+	if !cfg.Redis() {
+		return cache.New(cache.NewMemory(nil), opts), nil, nil
+	}
+	client, err := cache.NewRedisClient(cache.RedisOptions{
+		URL: cfg.RedisURL, ClusterAddrs: cfg.RedisClusterAddrs, SentinelAddrs: cfg.RedisSentinelAddrs,
+		MasterName: cfg.RedisSentinelMaster, Password: cfg.RedisPassword,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		logger.Warn("redis not reachable at start-up; serving from upstreams until it is", "error", err.Error())
+	}
+	return cache.New(cache.NewRedis(client), opts), client, nil
+}
+
+// readiness reports whether this instance should take traffic: Redis, when configured, must
+// answer (the cache fails open, but an instance cut off from it is a worse peer than the
+// others), and it lists each configured provider.
+func readiness(set *providers.Set, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
+	return func(ctx context.Context) (bool, any) {
+		ready := true
+		report := map[string]any{}
+		switch {
+		case rc == nil:
+			report["cache"] = map[string]any{"store": "memory", "ok": true}
+		default:
+			err := rc.Ping(ctx).Err()
+			report["cache"] = map[string]any{"store": "redis", "ok": err == nil}
+			ready = err == nil
+		}
+		provs := map[string]any{}
+		for _, p := range invite.Providers {
+			if set.Enabled(p) {
+				// An open breaker is reported, not made fatal: every instance sees the same
+				// upstream, so taking this one out of rotation would not help.
+				provs[string(p)] = map[string]any{"configured": true, "breaker": breakers[p].State().String()}
+			}
+		}
+		report["providers"] = provs
+		report["ready"] = ready
+		return ready, report
+	}
+}
+
+// displayAddr makes a wildcard listen address clickable.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/invitegw/invitegw/cache/redistest"
+	"github.com/invitegw/invitegw/demo"
+)
+
+// TestDemoAnswersAQuery runs the real entry point with -demo, as a user would, and asks it for
+// the whole sample data set, with the Frontier fake on each protocol.
+func TestDemoAnswersAQuery(t *testing.T) {
+	for _, protocol := range []string{"rest", "connect"} {
+		t.Run(protocol, func(t *testing.T) { testDemo(t, protocol) })
+	}
+}
+
+// startDemo runs the entry point with -demo and env until the test ends; it returns the
+// listening address and what was printed.
+func startDemo(t *testing.T, env map[string]string) (string, *bytes.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var stdout bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard, hooks{ready: ready})
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run returned early: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return addr, &stdout
+}
+
+func testDemo(t *testing.T, protocol string) {
+	addr, stdout := startDemo(t, map[string]string{"INVITEGW_DEMO_FRONTIER_PROTOCOL": protocol})
+
+	body := `{"query":"{ invitations(first: 100) { totalCount nodes { provider status organization { name } } } organizations { id } }"}`
+	resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Invitations struct {
+				TotalCount int
+				Nodes      []struct {
+					Provider, Status string
+					Organization     struct{ Name string }
+				}
+			}
+			Organizations []struct{ ID string }
+		}
+		Errors []any
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 {
+		t.Fatalf("errors: %v", r.Errors)
+	}
+	// 60 Redpanda + 3x15 Elastic + 2x20 Frontier, plus 6 for demo.People.
+	if r.Data.Invitations.TotalCount != 151 || len(r.Data.Organizations) != 6 {
+		t.Fatalf("totalCount = %d, organizations = %d; want 151 and 6", r.Data.Invitations.TotalCount, len(r.Data.Organizations))
+	}
+	seen := map[string]bool{}
+	for _, n := range r.Data.Invitations.Nodes {
+		seen[n.Provider] = true
+		seen[n.Status] = true
+		if n.Organization.Name == "" {
+			t.Fatalf("invitation without organization name: %+v", n)
+		}
+	}
+	for _, want := range []string{"REDPANDA", "ELASTIC", "FRONTIER", "PENDING", "EXPIRED"} {
+		if !seen[want] {
+			t.Errorf("the first page of the demo has no %s invitation", want)
+		}
+	}
+	if !strings.Contains(stdout.String(), "Frontier ("+protocol+")") || !strings.Contains(stdout.String(), "GraphiQL:  http://127.0.0.1:") {
+		t.Errorf("the GraphiQL URL is not printed: %q", stdout.String())
+	}
+}
+
+func TestNoProviderExplainsHowToStart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, nil, func(string) string { return "" }, io.Discard, io.Discard, hooks{})
+	if err == nil || !strings.Contains(err.Error(), "-demo") || !strings.Contains(err.Error(), "INVITEGW_ELASTIC_API_KEY") {
+		t.Fatalf("err = %v, want a hint at configuration and -demo", err)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestMetricsAndReadiness(t *testing.T) {
+	redisSrv := redistest.Start(t)
+	addr, _ := startDemo(t, map[string]string{"INVITEGW_REDIS_URL": redisSrv.URL()})
+	base := "http://" + addr
+
+	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(`{"query":"query Everything { invitations(first: 100) { totalCount } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+
+	status, body := get(t, base+"/metrics")
+	if status != 200 {
+		t.Fatalf("/metrics: %d", status)
+	}
+	for _, want := range []string{
+		// 62 Redpanda invites in pages of 25; 3 Elastic and 2 Frontier organizations.
+		`invitegw_upstream_requests_total{operation="ListUserInvites",provider="redpanda",status="200"} 3`,
+		`invitegw_upstream_requests_total{operation="ListInvitations",provider="elastic",status="200"} 3`,
+		`invitegw_upstream_requests_total{operation="ListOrganizationInvitations",provider="frontier",status="200"} 2`,
+		`invitegw_graphql_requests_total{operation="Everything",outcome="ok"} 1`,
+		`invitegw_cache_misses_total 6`,
+		`invitegw_dataloader_batch_size_count{loader="invitations"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+			for _, l := range strings.Split(body, "\n") {
+				if strings.HasPrefix(l, strings.SplitN(want, "{", 2)[0]) {
+					t.Log(l)
+				}
+			}
+		}
+	}
+
+	status, body = get(t, base+"/readyz")
+	if status != 200 || !strings.Contains(body, `"store":"redis"`) || !strings.Contains(body, `"ready":true`) {
+		t.Fatalf("/readyz with Redis up: %d %s", status, body)
+	}
+	redisSrv.Stop()
+	status, body = get(t, base+"/readyz")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, `"ready":false`) || !strings.Contains(body, `"REDPANDA":{"breaker":"closed","configured":true}`) {
+		t.Fatalf("/readyz with Redis down: %d %s", status, body)
+	}
+	if status, _ := get(t, base+"/healthz"); status != 200 {
+		t.Fatalf("/healthz with Redis down: %d", status)
+	}
+}
+
+// TestShutdownFinishesInFlightRequest stops the server (as SIGTERM does) while a query waits on
+// a slow upstream: the query still gets its full answer, then run returns cleanly.
+func TestShutdownFinishesInFlightRequest(t *testing.T) {
+	arrived := make(chan struct{})
+	var once sync.Once
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	h := hooks{ready: ready, demoStarted: func(ups *demo.Upstreams) {
+		ups.Elastic.OnRequest(func(string, *http.Request) { once.Do(func() { close(arrived) }) })
+	}}
+	env := map[string]string{"INVITEGW_DEMO_LATENCY": "300ms"}
+	go func() {
+		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, io.Discard, h)
+	}()
+	addr := <-ready
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post("http://"+addr+"/graphql", "application/json", strings.NewReader(`{"query":"{ invitations { totalCount } }"}`))
+		if err != nil {
+			answers <- answer{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		answers <- answer{resp.StatusCode, string(b), err}
+	}()
+	<-arrived // the query is waiting on the (slow) Elastic fake
+	cancel()
+	a := <-answers
+	if a.err != nil || a.status != 200 || a.body != `{"data":{"invitations":{"totalCount":151}}}` {
+		t.Fatalf("in-flight request during shutdown: %d %q %v", a.status, a.body, a.err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Fatal("still accepting connections after shutdown")
+	}
+}
