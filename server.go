@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -45,6 +46,7 @@ func main() {
 // hooks let tests watch run from outside.
 type hooks struct {
 	ready       chan<- string             // receives the listening address
+	pprofReady  chan<- string             // receives the profiler's address, with -pprof-addr
 	demoStarted func(ups *demo.Upstreams) // sees -demo's fakes once they serve
 }
 
@@ -148,6 +150,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else {
 		logger.Info("listening", "url", url+"/graphql")
 	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, logger, h.pprofReady)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	if h.ready != nil {
 		h.ready <- ln.Addr().String()
 	}
@@ -167,11 +176,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
+// servePprof serves net/http/pprof on its own listener, so profiling is opt-in and never
+// reachable through the API's address. It returns a function that stops it.
+func servePprof(addr string, logger *slog.Logger, ready chan<- string) (func(), error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof listen: %w", err)
+	}
+	// No WriteTimeout: a CPU profile or trace streams for as long as its ?seconds= asks.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("pprof listening", "url", "http://"+displayAddr(ln.Addr())+"/debug/pprof/")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	return func() { _ = srv.Close() }, nil
+}
+
 // newCache builds the cache: Redis when configured (its client is returned for readiness and
 // shutdown), else process memory. An unreachable Redis is not a start-up error: the cache
 // fails open and picks Redis up when it answers.
 func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cache.Cache, redis.UniversalClient, error) {
 	opts := cache.Options{StaleGrace: cfg.StaleGrace, Logger: logger}
+	if cfg.Off {
+		return cache.New(cache.Noop{}, opts), nil, nil
+	}
 	if !cfg.Redis() {
 		return cache.New(cache.NewMemory(nil), opts), nil, nil
 	}

@@ -26,13 +26,19 @@ func TestDemoAnswersAQuery(t *testing.T) {
 // startDemo runs the entry point with -demo and env until the test ends; it returns the
 // listening address and what was printed.
 func startDemo(t *testing.T, env map[string]string) (string, *bytes.Buffer) {
+	return startDemoHooks(t, env, hooks{})
+}
+
+// startDemoHooks is startDemo with h's hooks (its ready hook is startDemo's own).
+func startDemoHooks(t *testing.T, env map[string]string, h hooks) (string, *bytes.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
+	h.ready = ready
 	done := make(chan error, 1)
 	var stdout bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard, hooks{ready: ready})
+		done <- run(ctx, []string{"-demo", "-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, &stdout, io.Discard, h)
 	}()
 	var addr string
 	select {
@@ -167,6 +173,39 @@ func TestMetricsAndReadiness(t *testing.T) {
 	}
 }
 
+// TestCacheOffAndPprof: with INVITEGW_CACHE=off every query goes to the upstreams again, and
+// -pprof-addr serves the profiler on its own address only.
+func TestCacheOffAndPprof(t *testing.T) {
+	pprofReady := make(chan string, 1)
+	var ups *demo.Upstreams
+	addr, _ := startDemoHooks(t, map[string]string{"INVITEGW_CACHE": "off", "INVITEGW_PPROF_ADDR": "127.0.0.1:0"},
+		hooks{pprofReady: pprofReady, demoStarted: func(u *demo.Upstreams) { ups = u }})
+	pprofAddr := <-pprofReady
+
+	for range 2 {
+		status, body := post(t, "http://"+addr+"/graphql", `{"query":"{ invitations(first: 1) { totalCount } }"}`)
+		if status != 200 || body != `{"data":{"invitations":{"totalCount":151}}}` {
+			t.Fatalf("query: %d %s", status, body)
+		}
+	}
+	// Each query: 3 Redpanda pages, 3 Elastic and 2 Frontier organizations; nothing cached.
+	for name, got := range map[string]int{
+		"redpanda": ups.Redpanda.TotalCalls(), "elastic": ups.Elastic.TotalCalls(), "frontier": ups.Frontier.TotalCalls(),
+	} {
+		want := map[string]int{"redpanda": 6, "elastic": 6, "frontier": 4}[name]
+		if got != want {
+			t.Errorf("%s calls after two queries = %d, want %d", name, got, want)
+		}
+	}
+
+	if status, body := get(t, "http://"+pprofAddr+"/debug/pprof/"); status != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("pprof index: %d %.100s", status, body)
+	}
+	if status, _ := get(t, "http://"+addr+"/debug/pprof/"); status != http.StatusNotFound {
+		t.Fatalf("/debug/pprof/ on the API address: %d, want 404", status)
+	}
+}
+
 // TestShutdownFinishesInFlightRequest stops the server (as SIGTERM does) while a query waits on
 // a slow upstream: the query still gets its full answer, then run returns cleanly.
 func TestShutdownFinishesInFlightRequest(t *testing.T) {
@@ -213,4 +252,15 @@ func TestShutdownFinishesInFlightRequest(t *testing.T) {
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatal("still accepting connections after shutdown")
 	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

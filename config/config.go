@@ -34,14 +34,21 @@ type Config struct {
 	APIKeys []string
 	// CORSOrigins may call the API from a browser.
 	CORSOrigins []string
-	Redpanda    Redpanda
-	Elastic     Elastic
-	Frontier    Frontier
-	Cache       Cache
+	// PprofAddr, when set, serves net/http/pprof on its own listener (never on Addr, so the
+	// profiler is not exposed wherever the API is).
+	PprofAddr string
+	Redpanda  Redpanda
+	Elastic   Elastic
+	Frontier  Frontier
+	Cache     Cache
 }
 
 // Cache configures caching: Redis when an address is set, else in process memory.
 type Cache struct {
+	// Off turns caching off (INVITEGW_CACHE=off): every read goes to the upstream. For
+	// measuring the upstreams and debugging; concurrent identical misses are still shared.
+	Off bool
+
 	RedisURL            string   // redis://[user:password@]host:port/db or rediss://
 	RedisClusterAddrs   []string // host:port list: a Redis Cluster
 	RedisSentinelAddrs  []string // host:port list of Sentinels, with RedisSentinelMaster
@@ -189,6 +196,14 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		return nil, err
 	}
 
+	switch v := getenv("INVITEGW_CACHE"); v {
+	case "", "on":
+	case "off":
+		c.Cache.Off = true
+	default:
+		return nil, fmt.Errorf("config: INVITEGW_CACHE must be on or off, got %q", v)
+	}
+
 	switch v := getenv("INVITEGW_INTROSPECTION"); v {
 	case "", "false", "0":
 	case "true", "1":
@@ -201,6 +216,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	fs.SetOutput(usage)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (INVITEGW_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", false, "serve built-in sample upstreams on loopback instead of the real APIs")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("INVITEGW_PPROF_ADDR"), "serve /debug/pprof on this address, e.g. 127.0.0.1:6060 (INVITEGW_PPROF_ADDR; off when empty)")
 	fs.StringVar(&c.Redpanda.URL, "redpanda-url", c.Redpanda.URL, "Redpanda Cloud API base URL (INVITEGW_REDPANDA_URL)")
 	fs.StringVar(&c.Elastic.URL, "elastic-url", c.Elastic.URL, "Elastic Cloud API base URL (INVITEGW_ELASTIC_URL)")
 	fs.StringVar(&c.Frontier.URL, "frontier-url", c.Frontier.URL, "Frontier API base URL (INVITEGW_FRONTIER_URL)")
@@ -249,6 +265,9 @@ func (c *Cache) validate() error {
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			return errors.New("config: INVITEGW_REDIS_URL must look like redis://host:6379/0 or rediss://user:password@host:6380/0")
 		}
+	}
+	if c.Off && c.Redis() {
+		return errors.New("config: INVITEGW_CACHE=off and a Redis address are both set; unset one")
 	}
 	if len(c.RedisClusterAddrs) > 0 && len(c.RedisSentinelAddrs) > 0 {
 		return errors.New("config: set INVITEGW_REDIS_CLUSTER_ADDRS or INVITEGW_REDIS_SENTINEL_ADDRS, not both")

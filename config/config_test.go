@@ -101,6 +101,10 @@ func TestLoadErrors(t *testing.T) {
 			"INVITEGW_ELASTIC_TIMEOUT must be between 100ms and 24h0m0s"},
 		{"introspection not a boolean", map[string]string{"INVITEGW_INTROSPECTION": "yes please"}, []string{"-demo"},
 			"INVITEGW_INTROSPECTION must be true or false"},
+		{"cache neither on nor off", map[string]string{"INVITEGW_CACHE": "disabled"}, []string{"-demo"},
+			`INVITEGW_CACHE must be on or off, got "disabled"`},
+		{"cache off with redis", map[string]string{"INVITEGW_CACHE": "off", "INVITEGW_REDIS_URL": "redis://localhost:6379/0"}, []string{"-demo"},
+			"INVITEGW_CACHE=off and a Redis address are both set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +139,21 @@ func TestLoadCache(t *testing.T) {
 	want := Cache{RedisURL: "rediss://u:p@redis.internal:6380/2", TTLInvitations: 45 * time.Second, TTLDirectory: time.Hour}
 	if !reflect.DeepEqual(c.Cache, want) || !c.Cache.Redis() {
 		t.Fatalf("got %+v, want %+v", c.Cache, want)
+	}
+}
+
+func TestLoadCacheOffAndPprof(t *testing.T) {
+	c, err := Load([]string{"-demo", "-pprof-addr", "127.0.0.1:6061"}, env(map[string]string{
+		"INVITEGW_CACHE": "off", "INVITEGW_PPROF_ADDR": "127.0.0.1:6060",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Cache.Off || c.Cache.Redis() {
+		t.Fatalf("cache = %+v, want off without Redis", c.Cache)
+	}
+	if c.PprofAddr != "127.0.0.1:6061" { // the flag wins over the environment
+		t.Fatalf("PprofAddr = %q, want the flag's 127.0.0.1:6061", c.PprofAddr)
 	}
 }
 
