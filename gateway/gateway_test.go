@@ -428,6 +428,90 @@ func TestProvidersAreCalledConcurrently(t *testing.T) {
 	}
 }
 
+// TestJoinsStartBesideTheLists holds every invitation-list request until the lookups the query
+// selects (organizations, Frontier roles) have all arrived. Started only once the lists were
+// back, the lookups would never arrive and the barrier would give up (the test fails); started
+// beside the lists, one upstream round trip serves the whole cold query.
+func TestJoinsStartBesideTheLists(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.seed()
+	lookups := map[string]bool{
+		"redpanda GetCurrentOrganization": false, "elastic GetOrganization": false,
+		"frontier GetOrganization": false, "frontier ListRoles": false, "frontier ListOrganizationRoles": false,
+	}
+	var (
+		mu       sync.Mutex
+		release  = make(chan struct{})
+		timedOut bool
+	)
+	hold := func(provider string) func(string, *http.Request) {
+		return func(route string, _ *http.Request) {
+			mu.Lock()
+			if seen, ok := lookups[provider+" "+route]; ok {
+				if !seen {
+					lookups[provider+" "+route] = true
+					all := true
+					for _, v := range lookups {
+						all = all && v
+					}
+					if all {
+						close(release)
+					}
+				}
+				mu.Unlock()
+				return
+			}
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+				mu.Lock()
+				timedOut = true
+				mu.Unlock()
+			}
+		}
+	}
+	e.rp.OnRequest(hold("redpanda"))
+	e.ec.OnRequest(hold("elastic"))
+	e.fr.OnRequest(hold("frontier"))
+
+	r := e.query(t, `{ invitations(first: 100) { edges { node { organization { name } roleBindings { roleName } } } } }`, nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if timedOut {
+		t.Fatalf("a list request waited for the lookups: they did not start beside the lists (seen: %v)", lookups)
+	}
+	if len(r.Errors) != 0 || strings.Count(string(r.raw), `"organization":{"name"`) != 8 {
+		t.Fatalf("want 8 invitations with organizations and no errors, got %s", r.raw)
+	}
+	// Each resource once: 1 Redpanda list and org, 1 Elastic list and org, Frontier's list, org,
+	// platform roles and organization roles.
+	if got := e.rp.TotalCalls() + e.ec.TotalCalls() + e.fr.TotalCalls(); got != 8 {
+		t.Errorf("upstream calls = %d, want 8", got)
+	}
+}
+
+// TestUnselectedJoinsCostNothing: a query that reads no organization or role names makes no
+// lookup at all, speculative or not.
+func TestUnselectedJoinsCostNothing(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.seed()
+	r := e.query(t, `{ invitations(first: 100) { nodes { id email } } }`, nil)
+	if len(r.Errors) != 0 {
+		t.Fatalf("errors: %s", r.raw)
+	}
+	for name, got := range map[string]int{
+		"redpanda GetCurrentOrganization": e.rp.Calls("GetCurrentOrganization"),
+		"elastic GetOrganization":         e.ec.Calls("GetOrganization"),
+		"frontier GetOrganization":        e.fr.Calls("GetOrganization"),
+		"frontier ListRoles":              e.fr.Calls("ListRoles") + e.fr.Calls("ListOrganizationRoles"),
+	} {
+		if got != 0 {
+			t.Errorf("%s called %d times, want 0", name, got)
+		}
+	}
+}
+
 func TestOneProviderDownGivesPartialData(t *testing.T) {
 	tests := []struct {
 		name     string

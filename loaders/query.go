@@ -11,16 +11,27 @@ import (
 	"github.com/invitegw/invitegw/upstream"
 )
 
+// Joins names what a query reads of each invitation beyond its own list. Invitations starts
+// those lookups beside the lists, so a cold query waits for the slowest list once instead of
+// for the lists and then for a second round of lookups.
+type Joins struct {
+	Organization bool // organization
+	RoleBindings bool // roleBindings (Frontier role names)
+	Groups       bool // groups (Frontier group names)
+}
+
 // Invitations loads every invitation the filter can match, from all wanted sources at once,
 // and returns the matches sorted (invite.Sort). A failing source drops out of the result and
-// adds one error per failed provider, so the caller can answer with partial data.
-func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Time) ([]invite.Invitation, []error) {
+// adds one error per failed provider, so the caller can answer with partial data. The lookups
+// js asks for start at once, beside the lists (see prefetch).
+func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Time, js Joins) ([]invite.Invitation, []error) {
 	var sources []invite.Source
 	for _, src := range l.set.Sources() {
 		if f.Wants(src) {
 			sources = append(sources, src)
 		}
 	}
+	l.prefetch(ctx, sources, js)
 	var errs providerErrors
 	redpandaOrg := ""
 	if f.Organization != nil && f.Organization.Provider == invite.Redpanda && len(sources) > 0 {
@@ -48,6 +59,34 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 	}
 	invite.Sort(out)
 	return out, errs.list
+}
+
+// prefetch starts the lookups js needs for invitations of sources without waiting for them:
+// the loaders memoize per request, so the field resolvers find them in flight or done. It is
+// speculative: an organization with no invitation on the page still gets its lookup (once,
+// and cached like any other), which is cheaper than a second upstream round trip on every
+// cold query. Errors surface only where a resolver asks for the result.
+func (l *Loaders) prefetch(ctx context.Context, sources []invite.Source, js Joins) {
+	var orgs []invite.Source
+	var frontierOrgs []string
+	for _, src := range sources {
+		if src.Provider == invite.Redpanda {
+			src.OrgID = "" // the key Organization uses: one organization per token
+		}
+		orgs = append(orgs, src)
+		if src.Provider == invite.Frontier {
+			frontierOrgs = append(frontierOrgs, src.OrgID)
+		}
+	}
+	if js.Organization && len(orgs) > 0 {
+		l.organizations.LoadMany(ctx, orgs)
+	}
+	if js.RoleBindings && len(frontierOrgs) > 0 {
+		l.roles.LoadMany(ctx, append([]string{""}, frontierOrgs...))
+	}
+	if js.Groups && len(frontierOrgs) > 0 {
+		l.groups.LoadMany(ctx, frontierOrgs)
+	}
 }
 
 // Invitation loads one invitation by its parsed ID; nil when it does not exist or its

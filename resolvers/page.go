@@ -17,7 +17,7 @@ func (r *Resolver) page(ctx context.Context, f *invite.Filter, first *int, after
 	if _, err := invite.Paginate(nil, n, after); err != nil {
 		return nil, err
 	}
-	invs, errs := loaders.For(ctx).Invitations(ctx, f, r.Now())
+	invs, errs := loaders.For(ctx).Invitations(ctx, f, r.Now(), connectionJoins(ctx))
 	addErrors(ctx, errs)
 	return invite.Paginate(invs, n, after)
 }

@@ -90,7 +90,7 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 }
 
 func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*invite.Invitation, error) {
-	invs, errs := loaders.For(ctx).Invitations(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, r.Now())
+	invs, errs := loaders.For(ctx).Invitations(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, r.Now(), listJoins(ctx))
 	addErrors(ctx, errs)
 	out := make([]*invite.Invitation, len(invs))
 	for i := range invs {
