@@ -130,6 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:        m,
 		Ready:          readiness(set, redisClient, breakers),
 		RequestTimeout: cfg.RequestTimeout,
+		ResponseCache:  !cfg.Cache.Off && !cfg.Cache.NoResponses,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

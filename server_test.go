@@ -147,6 +147,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 		`invitegw_upstream_requests_total{operation="ListOrganizationInvitations",provider="frontier",status="200"} 2`,
 		`invitegw_graphql_requests_total{operation="Everything",outcome="ok"} 1`,
 		`invitegw_cache_misses_total 6`,
+		`invitegw_response_cache_misses_total 1`,
 		`invitegw_dataloader_batch_size_count{loader="invitations"} 1`,
 	} {
 		if !strings.Contains(body, want) {

@@ -49,6 +49,7 @@ type Cache struct {
 	seed      maphash.Seed
 
 	hits, misses, stale, storeErrors atomic.Int64
+	respHits, respMisses             atomic.Int64
 
 	logMu      sync.Mutex
 	lastLog    time.Time
@@ -115,6 +116,14 @@ type Result[V any] struct {
 	// Stale means the upstream failed and Value is a kept copy, Age old.
 	Stale bool
 	Age   time.Duration
+	// FreshUntil is when a fresh Value stops being fresh (zero when Stale or Err).
+	FreshUntil time.Time
+}
+
+// Fresh reports when a fresh value stops being fresh; false for a stale copy, an error, or a
+// value whose freshness is unknown.
+func (r Result[V]) Fresh() (time.Time, bool) {
+	return r.FreshUntil, r.Err == nil && !r.Stale && !r.FreshUntil.IsZero()
 }
 
 // Load returns a value per key, in key order: fresh ones from the store (one MGET), the rest
@@ -202,7 +211,7 @@ func resolve[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V]
 			continue
 		}
 		v, _ := f.value.(V)
-		out.put(i, Result[V]{Value: v})
+		out.put(i, Result[V]{Value: v, FreshUntil: f.freshUntil})
 	}
 }
 
@@ -214,9 +223,10 @@ type cached[V any] struct {
 
 // flight is one in-process fetch of a key; it ends once the value is stored.
 type flight struct {
-	done  chan struct{}
-	value any
-	err   error
+	done       chan struct{}
+	value      any
+	freshUntil time.Time
+	err        error
 }
 
 // lookup reads the keys at idx, fills results for fresh hits, remembers expired copies in
@@ -233,7 +243,7 @@ func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, res
 		if env, ok := decode(raw[j]); ok {
 			if v, err := decodeValue[V](c, skeys[i], raw[j], env.data); err == nil {
 				if now.Before(env.freshUntil) {
-					results[i] = Result[V]{Value: v}
+					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil}
 					if countHits {
 						c.hits.Add(1)
 					}
@@ -263,7 +273,7 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	for _, i := range idx {
 		if !slices.Contains(todo, i) {
 			out.put(i, found[i])
-			lead[i].value = found[i].Value
+			lead[i].value, lead[i].freshUntil = found[i].Value, found[i].FreshUntil
 		}
 	}
 
@@ -286,8 +296,6 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 				out.put(i, staleResult(c, stale, i, err))
 				return
 			}
-			lead[i].value = v
-			out.put(i, Result[V]{Value: v})
 			fetched := c.o.Now()
 			fresh := fetched.Add(kind.TTL)
 			if kind.FreshUntil != nil {
@@ -295,6 +303,8 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 					fresh = t
 				}
 			}
+			lead[i].value, lead[i].freshUntil = v, fresh
+			out.put(i, Result[V]{Value: v, FreshUntil: fresh})
 			if b, err := encode(fetched, fresh, v); err == nil {
 				mu.Lock()
 				writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})

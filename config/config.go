@@ -48,6 +48,9 @@ type Cache struct {
 	// Off turns caching off (INVITEGW_CACHE=off): every read goes to the upstream. For
 	// measuring the upstreams and debugging; concurrent identical misses are still shared.
 	Off bool
+	// NoResponses turns the response cache off (INVITEGW_CACHE_RESPONSES=off): repeated
+	// queries are executed again, from cached data.
+	NoResponses bool
 
 	RedisURL            string   // redis://[user:password@]host:port/db or rediss://
 	RedisClusterAddrs   []string // host:port list: a Redis Cluster
@@ -196,12 +199,14 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		return nil, err
 	}
 
-	switch v := getenv("INVITEGW_CACHE"); v {
-	case "", "on":
-	case "off":
-		c.Cache.Off = true
-	default:
-		return nil, fmt.Errorf("config: INVITEGW_CACHE must be on or off, got %q", v)
+	for name, off := range map[string]*bool{"INVITEGW_CACHE": &c.Cache.Off, "INVITEGW_CACHE_RESPONSES": &c.Cache.NoResponses} {
+		switch v := getenv(name); v {
+		case "", "on":
+		case "off":
+			*off = true
+		default:
+			return nil, fmt.Errorf("config: %s must be on or off, got %q", name, v)
+		}
 	}
 
 	switch v := getenv("INVITEGW_INTROSPECTION"); v {

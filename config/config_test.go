@@ -103,6 +103,8 @@ func TestLoadErrors(t *testing.T) {
 			"INVITEGW_INTROSPECTION must be true or false"},
 		{"cache neither on nor off", map[string]string{"INVITEGW_CACHE": "disabled"}, []string{"-demo"},
 			`INVITEGW_CACHE must be on or off, got "disabled"`},
+		{"response cache neither on nor off", map[string]string{"INVITEGW_CACHE_RESPONSES": "no"}, []string{"-demo"},
+			`INVITEGW_CACHE_RESPONSES must be on or off, got "no"`},
 		{"cache off with redis", map[string]string{"INVITEGW_CACHE": "off", "INVITEGW_REDIS_URL": "redis://localhost:6379/0"}, []string{"-demo"},
 			"INVITEGW_CACHE=off and a Redis address are both set"},
 	}
@@ -144,12 +146,12 @@ func TestLoadCache(t *testing.T) {
 
 func TestLoadCacheOffAndPprof(t *testing.T) {
 	c, err := Load([]string{"-demo", "-pprof-addr", "127.0.0.1:6061"}, env(map[string]string{
-		"INVITEGW_CACHE": "off", "INVITEGW_PPROF_ADDR": "127.0.0.1:6060",
+		"INVITEGW_CACHE": "off", "INVITEGW_PPROF_ADDR": "127.0.0.1:6060", "INVITEGW_CACHE_RESPONSES": "off",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Cache.Off || c.Cache.Redis() {
+	if !c.Cache.Off || !c.Cache.NoResponses || c.Cache.Redis() {
 		t.Fatalf("cache = %+v, want off without Redis", c.Cache)
 	}
 	if c.PprofAddr != "127.0.0.1:6061" { // the flag wins over the environment

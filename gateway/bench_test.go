@@ -44,20 +44,26 @@ func seedBench(e *env) {
 }
 
 // BenchmarkInvitationsQuery runs the query through the full handler (transport, parsing,
-// loaders, cache, resolvers, JSON) with a warm Redis cache, a warm memory cache and no cache
-// (every request goes to the fakes on loopback). Compare the ns/op of the three in one run.
+// loaders, cache, resolvers, JSON) with a warm Redis cache and a warm memory cache (each with
+// and without the response cache) and no cache (every request goes to the fakes on loopback).
+// Compare the ns/op of the variants in one run.
 func BenchmarkInvitationsQuery(b *testing.B) {
 	stores := []struct {
-		name  string
-		store func(b *testing.B) cache.Store
+		name        string
+		store       func(b *testing.B) cache.Store
+		noResponses bool
 	}{
-		{"cache=redis", func(b *testing.B) cache.Store { s, _ := newRedisStore(b); return s }},
-		{"cache=memory", func(b *testing.B) cache.Store { return cache.NewMemory(nil) }},
-		{"cache=off", func(b *testing.B) cache.Store { return nil }},
+		{"cache=redis", func(b *testing.B) cache.Store { s, _ := newRedisStore(b); return s }, false},
+		{"cache=memory", func(b *testing.B) cache.Store { return cache.NewMemory(nil) }, false},
+		// Executing the query every time, from cached data: the cost the response cache saves.
+		{"cache=redis,responses=off", func(b *testing.B) cache.Store { s, _ := newRedisStore(b); return s }, true},
+		{"cache=memory,responses=off", func(b *testing.B) cache.Store { return cache.NewMemory(nil) }, true},
+		{"cache=off", func(b *testing.B) cache.Store { return nil }, false},
 	}
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
-			e := newEnv(b, envOptions{store: st.store(b), elasticOrgs: []string{"e1", "e2", "e3"}, frontierOrgs: []string{"f1", "f2"}})
+			e := newEnv(b, envOptions{store: st.store(b), noResponseCache: st.noResponses,
+				elasticOrgs: []string{"e1", "e2", "e3"}, frontierOrgs: []string{"f1", "f2"}})
 			seedBench(e)
 			// A fixed clock would let cached lists go stale as real time passes; benchmarks
 			// run on the real one.

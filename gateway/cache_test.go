@@ -13,6 +13,7 @@ import (
 
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
+	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
 )
 
 // newRedisStore starts a redis-server for the test and returns a store built as production
@@ -40,26 +41,45 @@ const listQuery = `{ invitations(first: 100) { totalCount edges { node { id stat
 func (e *env) upstreamCalls() int { return e.rp.TotalCalls() + e.ec.TotalCalls() + e.fr.TotalCalls() }
 
 func TestRepeatedQueryMakesNoUpstreamCalls(t *testing.T) {
-	eachStore(t, func(t *testing.T, s cache.Store) {
-		e := newEnv(t, envOptions{store: s})
-		e.seed()
-		first := e.query(t, listQuery, nil)
-		cold := e.upstreamCalls()
-		second := e.query(t, listQuery, nil)
-		if n := e.upstreamCalls() - cold; n != 0 {
-			t.Fatalf("the repeated query made %d upstream calls, want 0", n)
-		}
-		if len(first.Errors)+len(second.Errors) > 0 || string(first.Data) != string(second.Data) {
-			t.Fatalf("cached answer differs:\n%s\n%s", first.raw, second.raw)
-		}
-		// 3 lists + 3 organizations + 2 role lists + 1 group list.
-		if cold != 9 {
-			t.Errorf("cold query made %d upstream calls, want 9", cold)
-		}
-		if st := e.cache.Stats(); st.Hits != 9 || st.Misses != 9 {
-			t.Errorf("stats = %+v, want 9 misses then 9 hits", st)
-		}
-	})
+	tests := []struct {
+		name          string
+		responseCache bool
+		// want is the data cache's and the response cache's counters after two queries.
+		want     cache.Stats
+		wantResp cache.ResponseStats
+	}{
+		// The answer is reused whole: the data cache is not even read the second time.
+		{"response cache", true, cache.Stats{Misses: 9}, cache.ResponseStats{Hits: 1, Misses: 1}},
+		// Executed again, from the data cache.
+		{"data cache only", false, cache.Stats{Hits: 9, Misses: 9}, cache.ResponseStats{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eachStore(t, func(t *testing.T, s cache.Store) {
+				e := newEnv(t, envOptions{store: s, noResponseCache: !tt.responseCache})
+				e.seed()
+				first := e.query(t, listQuery, nil)
+				cold := e.upstreamCalls()
+				second := e.query(t, listQuery, nil)
+				if n := e.upstreamCalls() - cold; n != 0 {
+					t.Fatalf("the repeated query made %d upstream calls, want 0", n)
+				}
+				if len(first.Errors)+len(second.Errors) > 0 || string(first.Data) != string(second.Data) {
+					t.Fatalf("cached answer differs:\n%s\n%s", first.raw, second.raw)
+				}
+				// 3 lists + 3 organizations + 2 role lists + 1 group list.
+				if cold != 9 {
+					t.Errorf("cold query made %d upstream calls, want 9", cold)
+				}
+				if st := e.cache.Stats(); st.Hits != tt.want.Hits || st.Misses != tt.want.Misses {
+					t.Errorf("data cache stats = %+v, want %+v", st, tt.want)
+				}
+				if st := e.cache.ResponseStats(); st != tt.wantResp {
+					t.Errorf("response cache stats = %+v, want %+v", st, tt.wantResp)
+				}
+			})
+		})
+	}
 }
 
 func TestAnotherCredentialGetsItsOwnEntries(t *testing.T) {
@@ -81,15 +101,23 @@ func TestAnotherCredentialGetsItsOwnEntries(t *testing.T) {
 	ctx := context.Background()
 	rc := srv.Client()
 	keys := rc.Keys(ctx, "*").Val()
-	if len(keys) != 2 {
-		t.Fatalf("keys = %q, want one list per credential", keys)
-	}
+	lists, responses := map[string]bool{}, map[string]bool{}
 	for _, k := range keys {
-		if !strings.HasPrefix(k, "invitegw:v1:inv:") {
+		parts := strings.Split(k, ":")
+		switch {
+		case len(parts) == 5 && parts[2] == "inv":
+			lists[parts[3]] = true
+		case len(parts) == 5 && parts[2] == "resp":
+			responses[parts[3]] = true
+		default:
 			t.Errorf("key %q outside the documented scheme", k)
 		}
 		assertNoSecrets(t, "key "+k, k)
 		assertNoSecrets(t, "value of "+k, rc.Get(ctx, k).Val())
+	}
+	// One list and one answer per credential, each under its own tenant or scope.
+	if len(keys) != 4 || len(lists) != 2 || len(responses) != 2 {
+		t.Fatalf("keys = %q, want a list and a response under a separate hash per credential", keys)
 	}
 }
 
@@ -151,7 +179,7 @@ func TestUpdateIsSeenThroughAnotherInstance(t *testing.T) {
 	store, _ := newRedisStore(t)
 	e := newEnv(t, envOptions{store: store})
 	e.seed()
-	other, _ := e.newGateway(t, envOptions{store: store})
+	other, otherCache := e.newGateway(t, envOptions{store: store})
 	const q = `{ invitation(id: "redpanda:rp-1") { expiresAt } invitations(filter: {providers: [REDPANDA]}) { nodes { id expiresAt } } }`
 	read := func() string {
 		r := post(t, other, map[string]any{"query": q})
@@ -164,6 +192,9 @@ func TestUpdateIsSeenThroughAnotherInstance(t *testing.T) {
 	if !strings.Contains(before, `"expiresAt":"2026-11-30T12:00:00Z"`) {
 		t.Fatalf("unexpected starting data: %s", before)
 	}
+	if read() != before || otherCache.ResponseStats() != (cache.ResponseStats{Hits: 1, Misses: 1}) {
+		t.Fatalf("the other instance did not answer the repeated query from its response cache: %+v", otherCache.ResponseStats())
+	}
 	r := e.query(t, `mutation { updateInvitation(id: "redpanda:rp-1", input: {expiresAt: "2027-01-15T00:00:00Z"}) { invitation { expiresAt } } }`, nil)
 	jsonEq(t, r.Data, `{"updateInvitation": {"invitation": {"expiresAt": "2027-01-15T00:00:00Z"}}}`)
 
@@ -173,6 +204,10 @@ func TestUpdateIsSeenThroughAnotherInstance(t *testing.T) {
 	}
 	if read() != after {
 		t.Fatal("answers differ between reads")
+	}
+	// The write made the kept answer a miss (the new generation); the new answer was kept.
+	if st := otherCache.ResponseStats(); st != (cache.ResponseStats{Hits: 2, Misses: 2}) {
+		t.Fatalf("response cache stats = %+v, want 2 hits and 2 misses", st)
 	}
 }
 
@@ -229,6 +264,14 @@ func TestStaleCopyServedWhenUpstreamFails(t *testing.T) {
 		if e.cache.Stats().Stale != 1 {
 			t.Errorf("stale serves = %d, want 1", e.cache.Stats().Stale)
 		}
+		// The answer with the warning was not kept: the upstream is asked again.
+		calls := e.ec.Calls("ListInvitations")
+		if r := e.query(t, q, nil); r.Extensions != nil || len(r.Errors) > 0 {
+			t.Fatalf("after the upstream recovered: %s", r.raw)
+		}
+		if e.ec.Calls("ListInvitations") != calls+1 {
+			t.Errorf("ListInvitations not called again after a stale answer")
+		}
 	})
 }
 
@@ -239,6 +282,11 @@ func TestNoStaleCopyGivesTheError(t *testing.T) {
 	r := e.query(t, `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`, nil)
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UPSTREAM_UNAVAILABLE" || r.Extensions != nil {
 		t.Fatalf("want the upstream error and no warning, got %s", r.raw)
+	}
+	// A partial answer is never kept.
+	r = e.query(t, `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`, nil)
+	if len(r.Errors) != 0 || string(r.Data) != `{"invitations":{"totalCount":3}}` {
+		t.Fatalf("after the upstream recovered: %s", r.raw)
 	}
 }
 
@@ -273,4 +321,98 @@ func TestPersistedQueriesAreSharedAcrossInstances(t *testing.T) {
 	}
 	r = post(t, other, map[string]any{"extensions": ext})
 	jsonEq(t, r.Data, `{"invitation": {"email": "ada@example.com"}}`)
+}
+
+// TestCachedAnswerEndsAtAStatusChange: a kept answer is never served past the moment one of
+// the invitations it was built from changes status, even well within the cache TTL.
+func TestCachedAnswerEndsAtAStatusChange(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		e := newEnv(t, envOptions{store: s})
+		e.rp.Add(redpandafake.Invite{ID: "rp-soon", Email: "soon@example.com", CreatedAt: ts(-time.Hour), ExpiresAt: ts(10 * time.Second)})
+		const q = `{ invitations(filter: {providers: [REDPANDA]}) { nodes { id status } } }`
+		want := func(status string) {
+			t.Helper()
+			jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"id": "redpanda:rp-soon", "status": "`+status+`"}]}}`)
+		}
+		want("PENDING")
+		e.clock.Advance(9 * time.Second)
+		want("PENDING")
+		if st := e.cache.ResponseStats(); st.Hits != 1 {
+			t.Fatalf("response cache stats = %+v, want the second answer from it", st)
+		}
+		e.clock.Advance(time.Second) // rp-soon's expiry, 20s before the list's TTL
+		want("EXPIRED")
+	})
+}
+
+// TestResponseCacheKeysOnVariablesAndOperation: the same text with other variables or another
+// operation is another answer.
+func TestResponseCacheKeysOnVariablesAndOperation(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil)})
+	e.seed()
+	const q = `query A($p: [Provider!]) { invitations(filter: {providers: $p}) { totalCount } }
+		query B { organizations { id } }`
+	do := func(op string, vars map[string]any) string {
+		r := post(t, e.gw, map[string]any{"query": q, "operationName": op, "variables": vars})
+		if len(r.Errors) > 0 {
+			t.Fatal(r.raw)
+		}
+		return string(r.Data)
+	}
+	for range 2 {
+		if got := do("A", map[string]any{"p": []string{"ELASTIC"}}); got != `{"invitations":{"totalCount":3}}` {
+			t.Fatalf("A(ELASTIC) = %s", got)
+		}
+		if got := do("A", map[string]any{"p": []string{"FRONTIER"}}); got != `{"invitations":{"totalCount":2}}` {
+			t.Fatalf("A(FRONTIER) = %s", got)
+		}
+		if got := do("B", nil); got != `{"organizations":[{"id":"redpanda:rp-org-1"},{"id":"elastic:1004"},{"id":"frontier:f-org-1"}]}` {
+			t.Fatalf("B = %s", got)
+		}
+	}
+	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: 3, Misses: 3}) {
+		t.Fatalf("response cache stats = %+v, want 3 misses then 3 hits", st)
+	}
+}
+
+// TestResponseCacheSkipsIntrospection: introspection is allowed or not per instance, so its
+// answers are never kept; __typename is ordinary data.
+func TestResponseCacheSkipsIntrospection(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil)})
+	e.seed()
+	for _, q := range []string{
+		`{ __schema { queryType { name } } }`,
+		`{ __type(name: "Invitation") { name } }`,
+		`query { ...F } fragment F on Query { __schema { queryType { name } } }`,
+	} {
+		for range 2 {
+			if r := e.query(t, q, nil); len(r.Errors) > 0 {
+				t.Fatal(r.raw)
+			}
+		}
+	}
+	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{}) {
+		t.Fatalf("introspection went through the response cache: %+v", st)
+	}
+	for range 2 {
+		jsonEq(t, e.query(t, `{ invitations(first: 1) { __typename totalCount } }`, nil).Data,
+			`{"invitations": {"__typename": "InvitationConnection", "totalCount": 8}}`)
+	}
+	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: 1, Misses: 1}) {
+		t.Fatalf("response cache stats = %+v, want the __typename query kept", st)
+	}
+}
+
+// TestResponseCacheKeepsRequestErrors: a body that is not a GraphQL request fails before any
+// operation exists, and still gets its 400 with the response cache on.
+func TestResponseCacheKeepsRequestErrors(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil)})
+	for _, accept := range []string{"application/json", "application/graphql-response+json"} {
+		for _, body := range []string{`{"not a JSON`, `{"query": 42}`} {
+			resp, got := do(t, http.MethodPost, e.gw.URL+"/graphql", map[string]string{"Content-Type": "application/json", "Accept": accept}, body)
+			if resp.StatusCode != http.StatusBadRequest || strings.Contains(got, "internal error") {
+				t.Errorf("Accept %s, body %s: %d %s, want 400", accept, body, resp.StatusCode, got)
+			}
+		}
+	}
 }

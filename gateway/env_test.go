@@ -85,10 +85,12 @@ type envOptions struct {
 	frontierOrgs []string // default {"f-org-1"}
 	ecKey        string   // key the gateway sends; default ecKey
 	// store backs the gateway's cache; nil means no cache.
-	store          cache.Store
-	apiKeys        []string
-	corsOrigins    []string
-	requestTimeout time.Duration
+	store cache.Store
+	// noResponseCache turns the response cache off (it is on whenever store is set).
+	noResponseCache bool
+	apiKeys         []string
+	corsOrigins     []string
+	requestTimeout  time.Duration
 	// tracing, when set, instruments the gateway and its upstream HTTP client.
 	tracing *tracing.Tracing
 	// policy, when set, is given to every client (each provider its own copy).
@@ -169,6 +171,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond})
 		set.Cache = c
 		opts.APQ = c.APQ()
+		opts.ResponseCache = !o.noResponseCache
 	}
 	gw := httptest.NewServer(gateway.New(opts))
 	t.Cleanup(gw.Close)

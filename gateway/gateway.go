@@ -54,6 +54,9 @@ type Options struct {
 	// RequestTimeout bounds a GraphQL request end to end; what has not answered by then is
 	// reported as an upstream timeout. Default 15s.
 	RequestTimeout time.Duration
+	// ResponseCache reuses whole answers to repeated queries while their data stays fresh
+	// (see responseCache). It needs Providers.Cache.
+	ResponseCache bool
 	// Ready reports readiness for /readyz: whether to take traffic, and a JSON-able report.
 	// Nil means always ready.
 	Ready func(ctx context.Context) (bool, any)
@@ -119,6 +122,10 @@ func New(o Options) http.Handler {
 		srv.Use(o.Tracing.GraphQL())
 	}
 	srv.AroundResponses(addWarnings)
+	if o.ResponseCache {
+		// Innermost of the response interceptors: metrics, tracing and warnings see hits too.
+		srv.Use(newResponseCache(schema.Schema(), o.Providers.Responses))
+	}
 	srv.AroundFields(resolvers.EntityGuard)
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

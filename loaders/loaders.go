@@ -47,6 +47,10 @@ type Loaders struct {
 
 	mu    sync.Mutex
 	stale map[invite.Provider]time.Duration // oldest stale copy served, per provider
+	// freshUntil is the earliest moment any value this request loaded stops being fresh;
+	// unfresh is set once a value was stale, failed, or of unknown freshness.
+	freshUntil time.Time
+	unfresh    bool
 }
 
 // New builds a fresh loader set for one request.
@@ -59,6 +63,30 @@ func New(set *providers.Set, o Options) *Loaders {
 	l.roles = newLoader(o, "roles", l, frontier, set.FrontierRoles)
 	l.groups = newLoader(o, "groups", l, frontier, set.FrontierGroups)
 	return l
+}
+
+// noteFreshness folds one loaded value into the request's freshness (see FreshUntil).
+func (l *Loaders) noteFreshness(r interface {
+	Fresh() (time.Time, bool)
+}) {
+	until, ok := r.Fresh()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case !ok:
+		l.unfresh = true
+	case l.freshUntil.IsZero() || until.Before(l.freshUntil):
+		l.freshUntil = until
+	}
+}
+
+// FreshUntil reports until when everything this request has loaded so far stays fresh. It is
+// false when the request loaded nothing, or anything stale, failed or of unknown freshness:
+// an answer built from it must not be reused.
+func (l *Loaders) FreshUntil() (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.freshUntil, !l.unfresh && !l.freshUntil.IsZero()
 }
 
 // newLoader makes a loader over a batch load of the providers (cached, concurrent), noting
@@ -74,11 +102,13 @@ func newLoader[K comparable, V any](o Options, name string, l *Loaders, provider
 		for i := range keys {
 			if i >= len(rs) { // a batch must answer every key
 				out[i] = &dataloader.Result[V]{Error: fmt.Errorf("loaders: no result for %v", keys[i])}
+				l.noteFreshness(cache.Result[V]{})
 				continue
 			}
 			if rs[i].Stale {
 				l.noteStale(provider(keys[i]), rs[i].Age)
 			}
+			l.noteFreshness(rs[i])
 			out[i] = &dataloader.Result[V]{Data: rs[i].Value, Error: deadlineToTimeout(rs[i].Err, provider(keys[i]), name)}
 		}
 		return out

@@ -108,6 +108,14 @@ func (m *Metrics) RegisterCache(c *cache.Cache) {
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help},
 			func() float64 { return float64(value(c.Stats())) }))
 	}
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_response_cache_hits_total",
+			Help: "Queries answered with a kept whole response."},
+			func() float64 { return float64(c.ResponseStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_response_cache_misses_total",
+			Help: "Cacheable queries that were executed."},
+			func() float64 { return float64(c.ResponseStats().Misses) }),
+	)
 }
 
 // RegisterBreakers exports each provider's circuit breaker state (0 closed, 1 half-open,

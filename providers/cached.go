@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/invitegw/invitegw/cache"
@@ -37,7 +38,22 @@ func (s *Set) init() {
 			s.TTL.Directory = DefaultTTLDirectory
 		}
 		s.noCache = cache.New(cache.Noop{}, cache.Options{})
+		// A whole response depends on every tenant and on which organizations are configured.
+		scope := []string{"elastic-orgs", strings.Join(s.ElasticOrgs, ","), "frontier-orgs", strings.Join(s.FrontierOrgs, ",")}
+		for _, p := range invite.Providers {
+			scope = append(scope, string(p), s.tenants[p])
+		}
+		s.responseScope = cache.Tenant(scope...)
 	})
+}
+
+// Responses is the response cache of everything this set reads; nil without a cache.
+func (s *Set) Responses() *cache.Responses {
+	s.init()
+	if s.Cache == nil {
+		return nil
+	}
+	return s.Cache.Responses(s.responseScope)
 }
 
 func (s *Set) cache() *cache.Cache {
@@ -93,6 +109,9 @@ func (s *Set) ttl() TTL { s.init(); return s.TTL }
 // the tenant's invite list, where every read of an invite comes from.
 func (s *Set) invalidateRedpandaInvites(ctx context.Context) {
 	s.cache().Delete(ctx, s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String()))
+	if r := s.Responses(); r != nil {
+		r.Invalidate(ctx) // every cached response may show the invite
+	}
 }
 
 // listFreshUntil ends a list's freshness at the first moment one of its invitations changes

@@ -34,9 +34,10 @@ type Set struct {
 	Cache *cache.Cache
 	TTL   TTL
 
-	once    sync.Once
-	tenants map[invite.Provider]string
-	noCache *cache.Cache
+	once          sync.Once
+	tenants       map[invite.Provider]string
+	responseScope string
+	noCache       *cache.Cache
 }
 
 // TTL is how long each kind of data stays fresh in the cache.

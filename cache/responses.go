@@ -1,0 +1,112 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"time"
+)
+
+// Responses caches whole GraphQL response bodies of one scope (a hash of every upstream
+// tenant the gateway reads, and of its schema), so a repeated query is answered without
+// executing it. An entry is kept only as long as everything it was built from stays fresh
+// (the caller passes that time), so it never outlives the lists and lookups under it.
+//
+// Writes invalidate by generation instead of by key (the keys of the responses a write made
+// stale are unknowable): Invalidate stores a new random generation, every entry carries the
+// generation read before it was computed, and a read that finds a different generation is a
+// miss. The entry and the generation are read in one MGET, so gateway instances sharing Redis
+// see each other's writes at once; a response computed while a write happened carries the
+// old generation and is never served.
+//
+//	invitegw:v1:resp:<scope>:<request hash>   r1 <fresh until, unix ms> <generation>\n<data>
+//	invitegw:v1:respgen:<scope>               <generation>
+type Responses struct {
+	c     *Cache
+	scope string
+}
+
+// Responses returns the response cache of scope.
+func (c *Cache) Responses(scope string) *Responses { return &Responses{c: c, scope: scope} }
+
+// generationTTL outlives every response entry (their freshness is capped by the longest
+// cache TTL, 24h), so a generation key never expires while an entry it guards is readable.
+const generationTTL = 25 * time.Hour
+
+func (r *Responses) key(req string) string { return Prefix + "resp:" + r.scope + ":" + req }
+func (r *Responses) genKey() string        { return Prefix + "respgen:" + r.scope }
+
+// ResponseStats counts response cache reads.
+type ResponseStats struct{ Hits, Misses int64 }
+
+// ResponseStats returns the response cache counters of c (every scope).
+func (c *Cache) ResponseStats() ResponseStats {
+	return ResponseStats{Hits: c.respHits.Load(), Misses: c.respMisses.Load()}
+}
+
+// Get returns the cached data for the request hash req. On a miss it returns the generation
+// to pass to Put, read in the same round trip. A store failure is a miss.
+func (r *Responses) Get(ctx context.Context, req string) (data []byte, gen string, ok bool) {
+	vals := r.c.mget(ctx, []string{r.key(req), r.genKey()})
+	gen = string(vals[1])
+	if data, ok = r.decode(vals[0], gen); ok {
+		r.c.respHits.Add(1)
+		return data, gen, true
+	}
+	r.c.respMisses.Add(1)
+	return nil, gen, false
+}
+
+func (r *Responses) decode(raw []byte, gen string) ([]byte, bool) {
+	head, data, ok := bytes.Cut(raw, []byte{'\n'})
+	if !ok {
+		return nil, false
+	}
+	f := bytes.Fields(head)
+	if len(f) < 2 || len(f) > 3 || string(f[0]) != "r1" {
+		return nil, false
+	}
+	until, err := strconv.ParseInt(string(f[1]), 10, 64)
+	if err != nil || !r.c.o.Now().Before(time.UnixMilli(until)) {
+		return nil, false
+	}
+	stored := ""
+	if len(f) == 3 {
+		stored = string(f[2])
+	}
+	return data, stored == gen
+}
+
+// Put stores data for req under the generation Get returned, fresh until freshUntil.
+func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, freshUntil time.Time) {
+	ttl := freshUntil.Sub(r.c.o.Now())
+	if ttl < time.Millisecond {
+		return
+	}
+	var b bytes.Buffer
+	b.Grow(len(data) + 48)
+	b.WriteString("r1 ")
+	b.WriteString(strconv.FormatInt(freshUntil.UnixMilli(), 10))
+	if gen != "" {
+		b.WriteByte(' ')
+		b.WriteString(gen)
+	}
+	b.WriteByte('\n')
+	b.Write(data)
+	r.c.guard(ctx, "response write", func(ctx context.Context) error {
+		return r.c.store.SetMany(ctx, []Entry{{Key: r.key(req), Value: b.Bytes(), TTL: ttl}})
+	})
+}
+
+// Invalidate makes every response cached so far in this scope a miss, for every instance
+// sharing the store.
+func (r *Responses) Invalidate(ctx context.Context) {
+	var g [8]byte
+	_, _ = rand.Read(g[:])
+	gen := hex.EncodeToString(g[:])
+	r.c.guard(ctx, "response invalidate", func(ctx context.Context) error {
+		return r.c.store.SetMany(ctx, []Entry{{Key: r.genKey(), Value: []byte(gen), TTL: generationTTL}})
+	})
+}
