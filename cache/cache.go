@@ -305,6 +305,9 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 			}
 			lead[i].value, lead[i].freshUntil = v, fresh
 			out.put(i, Result[V]{Value: v, FreshUntil: fresh})
+			if _, off := c.store.(Noop); off {
+				return // nothing is stored: skip encoding a value no one will read
+			}
 			if b, err := encode(fetched, fresh, v); err == nil {
 				mu.Lock()
 				writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})
