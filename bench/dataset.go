@@ -1,0 +1,414 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
+	"github.com/invitegw/invitegw/upstream/frontier/frontierfake"
+	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
+	"github.com/invitegw/invitegw/upstream/upstreamtest"
+)
+
+// The fixed data set of issue 6: 3 providers, 12 organizations, 600 invitations, Redpanda's
+// list over 6 pages.
+const (
+	redpandaInvites  = 150
+	redpandaPageSize = 25    // the fake caps every page at this, so 150 invites take 6 pages
+	redpandaAsk      = "100" // the page_size a client asks for (the largest allowed)
+	elasticOrgs      = 6
+	elasticPerOrg    = 50
+	frontierOrgs     = 5
+	frontierPerOrg   = 30
+)
+
+// Credentials of the fakes. They guard nothing but loopback sockets that live for one run.
+const (
+	redpandaToken = "bench-redpanda-token"
+	elasticAPIKey = "bench-elastic-api-key"
+	frontierToken = "bench-frontier-token"
+	redpandaOrgID = "cnl3b0f7a2gq9s8d1e0b"
+)
+
+// provider is one fake upstream as the benchmark sees it: its call counters (the fake's own
+// Recorder, by route) and a counter of distinct requests in front of it.
+type provider struct {
+	name     string
+	rec      *upstreamtest.Recorder
+	routes   []string // the Recorder's route names, for the per-route breakdown
+	distinct *distinct
+}
+
+// upstreams are the three fakes, seeded and serving on 127.0.0.1.
+type upstreams struct {
+	providers []*provider
+	// env points invitegw at the fakes.
+	env         []string
+	redpandaURL string
+	servers     []*http.Server
+	timeline    *timeline
+}
+
+// startUpstreams seeds the fakes relative to now (so statuses are what the seed says for the
+// whole run) and serves them on loopback ports chosen by the OS. Every call waits delay.
+func startUpstreams(now time.Time, frontierProtocol string, delay time.Duration) (*upstreams, error) {
+	now = now.UTC().Truncate(time.Second)
+	rnd := rand.New(rand.NewPCG(6, 600))
+	rp := redpandafake.New(redpandafake.Options{Token: redpandaToken, OrgID: redpandaOrgID, OrgName: "Bench Streaming", MaxPageSize: redpandaPageSize})
+	ec := elasticfake.New(elasticfake.Options{APIKey: elasticAPIKey})
+	fr := frontierfake.New(frontierfake.Options{Token: frontierToken, Protocol: frontierProtocol})
+	seedRedpanda(rp, rnd, now)
+	ecOrgs := seedElastic(ec, rnd, now)
+	frOrgs := seedFrontier(fr, rnd, now)
+
+	u := &upstreams{timeline: &timeline{}, providers: []*provider{
+		{name: "Redpanda", rec: rp.Recorder, distinct: newDistinct(),
+			routes: []string{"Token", "ListUserInvites", "GetUserInvite", "UpdateUserInvite", "GetCurrentOrganization", "NotFound"}},
+		{name: "Elastic", rec: ec.Recorder, distinct: newDistinct(),
+			routes: []string{"ListInvitations", "GetOrganization", "NotFound"}},
+		{name: "Frontier", rec: fr.Recorder, distinct: newDistinct(),
+			routes: []string{"ListOrganizationInvitations", "GetOrganization", "ListRoles", "ListOrganizationRoles", "ListOrganizationGroups", "NotFound"}},
+	}}
+	var urls []string
+	for i, h := range []http.Handler{rp, ec, fr} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			u.close()
+			return nil, fmt.Errorf("bench: listen for the %s fake: %w", u.providers[i].name, err)
+		}
+		srv := &http.Server{Handler: u.providers[i].distinct.wrap(h), ReadHeaderTimeout: 5 * time.Second}
+		u.servers = append(u.servers, srv)
+		go func() { _ = srv.Serve(ln) }()
+		urls = append(urls, "http://"+ln.Addr().String())
+		p := u.providers[i]
+		p.rec.SetDelay(delay)
+		p.rec.OnRequest(func(route string, _ *http.Request) { u.timeline.record(p.name, route) })
+	}
+	u.redpandaURL = urls[0]
+	u.env = []string{
+		"INVITEGW_REDPANDA_URL=" + urls[0],
+		"INVITEGW_REDPANDA_TOKEN=" + redpandaToken,
+		"INVITEGW_ELASTIC_URL=" + urls[1],
+		"INVITEGW_ELASTIC_API_KEY=" + elasticAPIKey,
+		"INVITEGW_ELASTIC_ORGANIZATIONS=" + strings.Join(ecOrgs, ","),
+		"INVITEGW_FRONTIER_URL=" + urls[2],
+		"INVITEGW_FRONTIER_TOKEN=" + frontierToken,
+		"INVITEGW_FRONTIER_ORGANIZATIONS=" + strings.Join(frOrgs, ","),
+		"INVITEGW_FRONTIER_PROTOCOL=" + frontierProtocol,
+	}
+	return u, nil
+}
+
+// close stops the servers.
+func (u *upstreams) close() {
+	for _, s := range u.servers {
+		_ = s.Close()
+	}
+}
+
+// reset clears every call counter.
+func (u *upstreams) reset() {
+	for _, p := range u.providers {
+		p.rec.Reset()
+		p.distinct.reset()
+	}
+}
+
+// calls is the number of calls all fakes have answered since the last reset.
+func (u *upstreams) calls() int {
+	n := 0
+	for _, p := range u.providers {
+		n += p.rec.TotalCalls()
+	}
+	return n
+}
+
+// callCount is what the fakes saw for some GraphQL requests.
+type callCount struct {
+	calls, distinct int
+	byRoute         []string // "Redpanda ListUserInvites 6", in provider and route order
+}
+
+// count reads the counters since the last reset.
+func (u *upstreams) count() callCount {
+	var c callCount
+	for _, p := range u.providers {
+		c.calls += p.rec.TotalCalls()
+		c.distinct += p.distinct.count()
+		for _, r := range p.routes {
+			if n := p.rec.Calls(r); n > 0 {
+				c.byRoute = append(c.byRoute, fmt.Sprintf("%s %s %d", p.name, r, n))
+			}
+		}
+	}
+	return c
+}
+
+// distinct counts the distinct requests a fake answers (method, path, query and, for a POST,
+// the body), so that a repeated call for one resource shows up as calls > distinct.
+type distinct struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func newDistinct() *distinct { return &distinct{seen: map[string]bool{}} }
+
+func (d *distinct) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Method + " " + r.URL.RequestURI()
+		if r.Method == http.MethodPost {
+			b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				http.Error(w, "bench: read body", http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			key += " " + string(b)
+		}
+		d.mu.Lock()
+		d.seen[key] = true
+		d.mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (d *distinct) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.seen)
+}
+
+func (d *distinct) reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	clear(d.seen)
+}
+
+// timeline records when each upstream call arrives, while on: it shows which calls wait for
+// others.
+type timeline struct {
+	mu    sync.Mutex
+	on    bool
+	start time.Time
+	calls []arrival
+}
+
+// arrival is one upstream call, at its offset from the start of the GraphQL request.
+type arrival struct {
+	at              time.Duration
+	provider, route string
+}
+
+func (t *timeline) begin() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.on, t.start, t.calls = true, time.Now(), nil
+}
+
+func (t *timeline) end() []arrival {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.on = false
+	return t.calls
+}
+
+func (t *timeline) record(provider, route string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.on {
+		t.calls = append(t.calls, arrival{time.Since(t.start), provider, route})
+	}
+}
+
+// formatTimeline lists each route's calls with their arrival times, in order of the first.
+func formatTimeline(calls []arrival) []string {
+	var order []string
+	at := map[string][]string{}
+	for _, c := range calls {
+		k := c.provider + " " + c.route
+		if _, ok := at[k]; !ok {
+			order = append(order, k)
+		}
+		at[k] = append(at[k], fmt.Sprintf("%.0f", float64(c.at)/float64(time.Millisecond)))
+	}
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = fmt.Sprintf("%s at %s ms", k, strings.Join(at[k], ", "))
+	}
+	return out
+}
+
+// walkRedpanda reads Redpanda's whole invite list straight from the fake, page after page, as
+// any client must: the slowest chain of dependent upstream calls behind the benchmark query
+// (every other resource it needs is one call that can run beside it). It returns the pages read.
+func (u *upstreams) walkRedpanda(ctx context.Context, hc *http.Client) (int, error) {
+	token := ""
+	for page := 1; page <= 20; page++ {
+		q := url.Values{"page_size": {redpandaAsk}}
+		if token != "" {
+			q.Set("page_token", token)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.redpandaURL+"/v1/user-invites?"+q.Encode(), nil)
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+redpandaToken)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("bench: redpanda walk: %w", err)
+		}
+		var body struct {
+			Invites []json.RawMessage `json:"user_invites"`
+			Next    string            `json:"next_page_token"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			return 0, fmt.Errorf("bench: redpanda walk: page %d: status %d: %v", page, resp.StatusCode, err)
+		}
+		if body.Next == "" {
+			return page, nil
+		}
+		token = body.Next
+	}
+	return 0, errors.New("bench: redpanda walk: more than 20 pages")
+}
+
+// lifetime draws an invitation's creation and expiry: one in ten expired at least a day ago,
+// the rest stay pending for at least a week, so no status changes while the benchmark runs.
+// Creation times spread over 30 days (at least 2 hours ago), so the newest 50 mix providers.
+func lifetime(rnd *rand.Rand, now time.Time, i int) (created, expires time.Time, expired bool) {
+	const day = 24 * time.Hour
+	if i%10 == 0 {
+		created = now.Add(-8*day - time.Duration(rnd.IntN(22*24*3600))*time.Second)
+		return created, created.Add(7 * day), true
+	}
+	created = now.Add(-2*time.Hour - time.Duration(rnd.IntN(30*24*3600))*time.Second)
+	return created, now.Add(7*day + time.Duration(rnd.IntN(30*24*3600))*time.Second), false
+}
+
+func seedRedpanda(s *redpandafake.Server, rnd *rand.Rand, now time.Time) {
+	roles := []string{"Reader", "Writer", "Admin"}
+	for i := range redpandaInvites {
+		created, expires, _ := lifetime(rnd, now, i)
+		rb := []redpandafake.RoleBinding{{RoleName: roles[i%3], ResourceType: "SCOPE_RESOURCE_TYPE_ORGANIZATION", ResourceID: redpandaOrgID}}
+		if i%4 == 1 {
+			rb = append(rb, redpandafake.RoleBinding{RoleName: "Writer", ResourceType: "SCOPE_RESOURCE_TYPE_CLUSTER", ResourceID: fmt.Sprintf("cq%018d", i)})
+		}
+		id := fmt.Sprintf("d4%018x", rnd.Uint64()>>8)
+		s.Add(redpandafake.Invite{
+			ID: id, Email: fmt.Sprintf("rp.user%03d@bench.example", i), InviteURL: "https://cloud.redpanda.com/invite/" + id,
+			CreatedAt: created, ExpiresAt: expires, RoleBindings: rb,
+		})
+	}
+}
+
+// seedElastic returns the organization IDs.
+func seedElastic(s *elasticfake.Server, rnd *rand.Rand, now time.Time) []string {
+	var ids []string
+	n := 0
+	for o := range elasticOrgs {
+		id := fmt.Sprintf("%d", 1004245900+o*1111)
+		ids = append(ids, id)
+		s.AddOrganization(id, fmt.Sprintf("Bench Elastic %d", o+1))
+		for range elasticPerOrg {
+			created, expires, expired := lifetime(rnd, now, n)
+			inv := elasticfake.Invitation{
+				Token: hex.EncodeToString(randBytes(rnd, 16)), Email: fmt.Sprintf("ec.user%03d@bench.example", n),
+				CreatedAt: created, ExpiresAt: expires, Expired: expired,
+			}
+			if !expired && n%9 == 0 {
+				accepted := created.Add(time.Hour)
+				inv.AcceptedAt = &accepted
+			}
+			var roles any
+			switch n % 3 {
+			case 0:
+				roles = map[string]any{"organization": []any{map[string]any{"role_id": "billing-admin", "organization_id": id}}}
+			case 1:
+				roles = map[string]any{"deployment": []any{map[string]any{"role_id": "deployment-viewer", "organization_id": id, "all": true}}}
+			default:
+				roles = map[string]any{"deployment": []any{map[string]any{"role_id": "deployment-editor", "organization_id": id,
+					"all": false, "deployment_ids": []string{fmt.Sprintf("%032x", rnd.Uint64())}}}}
+			}
+			inv.RoleAssignments, _ = json.Marshal(roles)
+			s.AddInvitation(id, inv)
+			n++
+		}
+	}
+	return ids
+}
+
+// seedFrontier returns the organization IDs.
+func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time) []string {
+	platform := []frontierfake.Role{
+		{ID: uuid(rnd), Name: "app_organization_owner", Title: "Owner"},
+		{ID: uuid(rnd), Name: "app_organization_manager", Title: "Admin"},
+		{ID: uuid(rnd), Name: "app_organization_viewer", Title: "Member"},
+	}
+	for _, r := range platform {
+		s.AddPlatformRole(r)
+	}
+	var ids []string
+	n := 0
+	for o := range frontierOrgs {
+		id := uuid(rnd)
+		ids = append(ids, id)
+		name := fmt.Sprintf("bench-frontier-%d", o+1)
+		s.AddOrganization(id, name, fmt.Sprintf("Bench Frontier %d", o+1))
+		custom := frontierfake.Role{ID: uuid(rnd), Name: name + "_auditor", Title: "Auditor"}
+		s.AddOrganizationRole(id, custom)
+		roleIDs := []string{platform[2].ID, platform[1].ID, custom.ID}
+		var groups []string
+		for _, g := range []string{"engineering", "data-science", "support"} {
+			grp := frontierfake.Group{ID: uuid(rnd), Name: g, Title: g}
+			groups = append(groups, grp.ID)
+			s.AddGroup(id, grp)
+		}
+		for range frontierPerOrg {
+			created, expires, _ := lifetime(rnd, now, n)
+			s.AddInvitation(id, frontierfake.Invitation{
+				ID: uuid(rnd), UserID: fmt.Sprintf("fr.user%03d@bench.example", n), CreatedAt: created, ExpiresAt: expires,
+				RoleIDs: []string{roleIDs[n%len(roleIDs)]}, GroupIDs: []string{groups[n%len(groups)]},
+			})
+			n++
+		}
+	}
+	return ids
+}
+
+func uuid(rnd *rand.Rand) string {
+	b := randBytes(rnd, 16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func randBytes(rnd *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rnd.UintN(256))
+	}
+	return b
+}
+
+// sortedDurations returns d sorted, for percentiles.
+func sortedDurations(d []time.Duration) []time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s
+}

@@ -1,0 +1,313 @@
+// Command bench is invitegw's performance benchmark (issue 6), run by `make bench`.
+//
+// In one run on this machine it starts the three fake upstreams with a fixed data set (3
+// providers, 12 organizations, 600 invitations, Redpanda's list over 6 pages, every upstream
+// call answered after a fixed delay), builds invitegw and runs it as a separate process
+// against them (warm in-memory cache, warm Redis cache on a private redis-server, and cold),
+// and runs a baseline: this program again, answering the pre-serialized bytes of the same
+// answer, the fastest any GraphQL server could answer on this machine. vegeta drives each
+// with the same load; every response is compared byte for byte with the right answer. It
+// writes bench/RESULTS.md and exits 1 if any response was wrong.
+//
+//	go run ./bench                  # what `make bench` runs; about 2 minutes
+//	go run ./bench -soak 2m         # also check that RSS stays flat over a 2-minute fixed-rate run
+//	go run ./bench -h               # durations, concurrency, the cold variant's config
+//
+// Everything listens on 127.0.0.1 and every process it starts is stopped when it ends, fails
+// or is interrupted.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// options are the command-line flags.
+type options struct {
+	out              string
+	warmup           time.Duration
+	peakDuration     time.Duration
+	halfDuration     time.Duration
+	concurrency      []int
+	fakeDelay        time.Duration
+	coldRequests     int
+	coldEnv          []string
+	soak             time.Duration
+	timeout          time.Duration
+	vegeta           string
+	frontierProtocol string
+}
+
+// warmEnv keeps everything cached for the whole run, so a warm run makes no upstream call.
+var warmEnv = []string{"INVITEGW_CACHE_TTL_INVITATIONS=1h", "INVITEGW_CACHE_TTL_DIRECTORY=1h"}
+
+// defaultColdEnv turns the cache off: every request goes to the fakes.
+const defaultColdEnv = "INVITEGW_CACHE=off"
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-serve-baseline" {
+		if err := serveBaseline(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	opts, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, opts.timeout+opts.soak)
+	defer cancel()
+	if err := run(ctx, opts); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		stop()
+		cancel()
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.StringVar(&o.out, "out", "", "where to write the results (default bench/RESULTS.md in the module)")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "closed-loop warm-up per server, not measured")
+	fs.DurationVar(&o.peakDuration, "peak", 4*time.Second, "each closed-loop run that looks for the peak rate")
+	fs.DurationVar(&o.halfDuration, "half", 8*time.Second, "the fixed-rate run at half the peak (latency, CPU)")
+	conc := fs.String("concurrency", "4,16,64", "requests in flight in the closed-loop runs; the peak is the best of them")
+	fs.DurationVar(&o.fakeDelay, "fake-delay", 20*time.Millisecond, "fixed latency of every fake upstream call")
+	fs.IntVar(&o.coldRequests, "cold-requests", 40, "cold requests, one at a time")
+	coldEnv := fs.String("cold-env", defaultColdEnv, "comma-separated INVITEGW_* settings of the cold variant under load")
+	fs.DurationVar(&o.soak, "soak", 0, "also run the in-memory gateway at half its peak this long and check RSS stays within 10% (e.g. 2m)")
+	fs.DurationVar(&o.timeout, "timeout", 8*time.Minute, "give up after this long (plus -soak)")
+	fs.StringVar(&o.vegeta, "vegeta", "", "vegeta binary (default: on PATH, else installed with go install)")
+	fs.StringVar(&o.frontierProtocol, "frontier-protocol", "rest", "the API the Frontier fake speaks: rest or connect")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, s := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("bench: -concurrency wants numbers like 4,16,64, got %q", *conc)
+		}
+		o.concurrency = append(o.concurrency, n)
+	}
+	for _, kv := range strings.Split(*coldEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			if !strings.HasPrefix(kv, "INVITEGW_") || !strings.Contains(kv, "=") {
+				return o, fmt.Errorf("bench: -cold-env wants INVITEGW_NAME=value pairs, got %q", kv)
+			}
+			o.coldEnv = append(o.coldEnv, kv)
+		}
+	}
+	if o.coldRequests < 1 || o.warmup <= 0 || o.peakDuration <= 0 || o.halfDuration <= 0 {
+		return o, errors.New("bench: -cold-requests, -warmup, -peak and -half must be positive")
+	}
+	return o, nil
+}
+
+// bench is one run: its options and what it started.
+type bench struct {
+	opts      options
+	sup       *supervisor
+	ups       *upstreams
+	vegeta    string
+	tmp       string
+	bodyFile  string // benchQuery, for vegeta
+	hc        *http.Client
+	startedAt time.Time
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %5.1fs: %s\n", time.Since(b.startedAt).Seconds(), fmt.Sprintf(format, args...))
+}
+
+func run(ctx context.Context, opts options) (err error) {
+	b := &bench{opts: opts, sup: &supervisor{}, hc: newHTTPClient(), startedAt: time.Now()}
+	defer b.sup.stopAll()
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	if opts.out == "" {
+		opts.out = filepath.Join(root, "bench", "RESULTS.md")
+		b.opts.out = opts.out
+	}
+	b.tmp, err = os.MkdirTemp("", "invitegw-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.tmp)
+	b.bodyFile = filepath.Join(b.tmp, "query.json")
+	if err := os.WriteFile(b.bodyFile, []byte(benchQuery), 0o600); err != nil {
+		return err
+	}
+
+	rep := &report{machine: describeMachine(), opts: opts}
+	if b.vegeta, err = findVegeta(ctx, opts.vegeta, b.logf); err != nil {
+		return err
+	}
+	rep.machine.vegeta = vegetaVersion(ctx, b.vegeta)
+	b.logf("building invitegw")
+	bin, err := buildGateway(ctx, root, b.tmp)
+	if err != nil {
+		return err
+	}
+	b.ups, err = startUpstreams(time.Now(), opts.frontierProtocol, opts.fakeDelay)
+	if err != nil {
+		return err
+	}
+	defer b.ups.close()
+
+	// Warm, in memory. Its answer is the one every server must give.
+	gw, url, err := b.sup.startGateway(ctx, "invitegw (memory)", bin, slices.Concat(b.ups.env, warmEnv))
+	if err != nil {
+		return err
+	}
+	expect, err := b.answer(ctx, url, nil)
+	if err != nil {
+		return err
+	}
+	rep.answerBytes = len(expect)
+	answerFile := filepath.Join(b.tmp, "answer.json")
+	if err := os.WriteFile(answerFile, expect, 0o600); err != nil {
+		return err
+	}
+	m, err := b.measure(ctx, "invitegw, warm cache, in memory", url, gw, expect)
+	if err != nil {
+		return err
+	}
+	rep.memory = m
+	if opts.soak > 0 {
+		if rep.soak, err = b.soak(ctx, url, gw, expect, m.halfRate); err != nil {
+			return err
+		}
+	}
+	gw.stop()
+
+	// Warm, in memory, executing every query (no response cache): what execution costs.
+	gw, url, err = b.sup.startGateway(ctx, "invitegw (memory, executing)", bin, slices.Concat(b.ups.env, warmEnv, []string{"INVITEGW_CACHE_RESPONSES=off"}))
+	if err != nil {
+		return err
+	}
+	if _, err := b.answer(ctx, url, expect); err != nil {
+		rep.wrong = append(rep.wrong, "memory, executing: "+err.Error())
+	}
+	if rep.memoryExec, err = b.measure(ctx, "invitegw, warm cache, in memory, response cache off", url, gw, expect); err != nil {
+		return err
+	}
+	gw.stop()
+
+	// The baseline.
+	base, url, err := b.sup.startBaseline(ctx, answerFile)
+	if err != nil {
+		return err
+	}
+	if rep.baseline, err = b.measure(ctx, "baseline (pre-serialized answer)", url, base, expect); err != nil {
+		return err
+	}
+	base.stop()
+
+	// Warm, in Redis; then the _entities query, cold (Redis emptied) and warm.
+	_, rdb, redisURL, err := b.sup.startRedis(ctx, b.tmp)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	gw, url, err = b.sup.startGateway(ctx, "invitegw (redis)", bin, slices.Concat(b.ups.env, warmEnv, []string{"INVITEGW_REDIS_URL=" + redisURL}))
+	if err != nil {
+		return err
+	}
+	if _, err := b.answer(ctx, url, expect); err != nil {
+		rep.wrong = append(rep.wrong, "redis: "+err.Error())
+	}
+	if rep.redis, err = b.measure(ctx, "invitegw, warm cache, Redis", url, gw, expect); err != nil {
+		return err
+	}
+	if rep.entities, err = b.entities(ctx, url, rdb); err != nil {
+		return err
+	}
+	gw.stop()
+
+	// Cold: requests one at a time, then under load.
+	gw, url, err = b.sup.startGateway(ctx, "invitegw (cold)", bin, slices.Concat(b.ups.env, opts.coldEnv))
+	if err != nil {
+		return err
+	}
+	if _, err := b.answer(ctx, url, expect); err != nil {
+		rep.wrong = append(rep.wrong, "cold: "+err.Error())
+	}
+	if rep.cold, err = b.coldSequential(ctx, url, expect); err != nil {
+		return err
+	}
+	if rep.coldLoad, err = b.measure(ctx, "invitegw, cold ("+strings.Join(opts.coldEnv, " ")+")", url, gw, expect); err != nil {
+		return err
+	}
+	gw.stop()
+
+	md := rep.markdown()
+	if err := os.WriteFile(opts.out, []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(md)
+	b.logf("wrote %s", opts.out)
+	if bad := rep.badResponses(); bad > 0 {
+		return fmt.Errorf("bench: %d wrong responses (see %s)", bad, opts.out)
+	}
+	return nil
+}
+
+// answer fetches benchQuery's answer twice (the first fills the cache), checks it, and when
+// want is given compares it with want.
+func (b *bench) answer(ctx context.Context, url string, want []byte) ([]byte, error) {
+	var first []byte
+	for i := range 2 {
+		status, body, err := post(ctx, b.hc, url, []byte(benchQuery))
+		if err != nil {
+			return nil, fmt.Errorf("bench: query %s: %w", url, err)
+		}
+		if err := checkAnswer(status, body); err != nil {
+			return nil, fmt.Errorf("bench: wrong answer from %s: %w", url, err)
+		}
+		if i == 0 {
+			first = body
+		} else if !bytes.Equal(first, body) {
+			return nil, fmt.Errorf("bench: %s answers differently from a warm cache than from a cold one", url)
+		}
+	}
+	if want != nil && !bytes.Equal(first, want) {
+		return nil, fmt.Errorf("bench: %s answers differently from the in-memory gateway:\n%.300s", url, first)
+	}
+	return first, nil
+}
+
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	mod := strings.TrimSpace(string(out))
+	if err != nil || mod == "" || mod == os.DevNull {
+		return "", errors.New("bench: run from inside the invitegw module (make bench)")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// flushAll empties the benchmark's own Redis.
+func flushAll(ctx context.Context, rdb *redis.Client) error {
+	return rdb.FlushDB(ctx).Err()
+}
