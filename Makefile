@@ -48,7 +48,7 @@ run:
 	$(GO) run . -demo
 
 # Performance against a baseline and the issue 6 targets, on this machine, in one run (about
-# 2 minutes): writes bench/RESULTS.md, fails on any wrong response. Not part of `make test`.
+# 4 minutes): writes bench/RESULTS.md, fails on any wrong response. Not part of `make test`.
 # BENCHFLAGS='-soak 2m' adds the memory-flatness run; `go run ./bench -h` lists the flags.
 BENCHFLAGS ?=
 bench:

@@ -9,7 +9,7 @@
 // with the same load; every response is compared byte for byte with the right answer. It
 // writes bench/RESULTS.md and exits 1 if any response was wrong.
 //
-//	go run ./bench                  # what `make bench` runs; about 2 minutes
+//	go run ./bench                  # what `make bench` runs; about 4 minutes
 //	go run ./bench -soak 2m         # also check that RSS stays flat over a 2-minute fixed-rate run
 //	go run ./bench -h               # durations, concurrency, the cold variant's config
 //
