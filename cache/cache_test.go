@@ -77,6 +77,49 @@ func TestMemoryExpires(t *testing.T) {
 	}
 }
 
+func TestMemoryIsBounded(t *testing.T) {
+	tests := []struct {
+		name                 string
+		maxEntries, maxBytes int
+		valueSize, n         int
+	}{
+		{"by entries", 100, 1 << 20, 10, 1000},
+		{"by bytes", 100_000, 10_000, 500, 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := cache.NewMemory(nil)
+			m.SetLimits(tt.maxEntries, tt.maxBytes)
+			ctx := context.Background()
+			for i := range tt.n {
+				key := fmt.Sprintf("k%04d", i)
+				if err := m.SetMany(ctx, []cache.Entry{{Key: key, Value: make([]byte, tt.valueSize), TTL: time.Hour}}); err != nil {
+					t.Fatal(err)
+				}
+				if m.Len() > tt.maxEntries || m.Bytes() > tt.maxBytes {
+					t.Fatalf("after %d writes: %d entries, %d bytes; bounds %d, %d", i+1, m.Len(), m.Bytes(), tt.maxEntries, tt.maxBytes)
+				}
+				// The newest entry is always kept.
+				if got, _ := m.MGet(ctx, []string{key}); len(got[0]) != tt.valueSize {
+					t.Fatalf("the entry just written is missing")
+				}
+			}
+			if m.Len() == 0 || m.Bytes() != m.Len()*(5+tt.valueSize) {
+				t.Fatalf("accounting: %d entries, %d bytes", m.Len(), m.Bytes())
+			}
+		})
+	}
+	t.Run("too large for the store", func(t *testing.T) {
+		m := cache.NewMemory(nil)
+		m.SetLimits(0, 1000)
+		ctx := context.Background()
+		_ = m.SetMany(ctx, []cache.Entry{{Key: "big", Value: make([]byte, 200), TTL: time.Hour}})
+		if got, _ := m.MGet(ctx, []string{"big"}); got[0] != nil || m.Bytes() != 0 {
+			t.Fatalf("an entry over a tenth of the byte bound was kept")
+		}
+	})
+}
+
 func TestRedisKeepsTTL(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client()

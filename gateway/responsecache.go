@@ -37,6 +37,10 @@ var _ interface {
 	graphql.ResponseInterceptor
 } = (*responseCache)(nil)
 
+// maxKeptResponse bounds what one answer may take in the store; larger ones are executed
+// every time rather than crowd out the data cache.
+const maxKeptResponse = 1 << 20
+
 func newResponseCache(schema *ast.Schema, responses func() *cache.Responses) *responseCache {
 	var sdl strings.Builder
 	formatter.NewFormatter(&sdl).FormatSchema(schema)
@@ -69,7 +73,8 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 		return &graphql.Response{Data: data}
 	}
 	resp := next(ctx)
-	if resp == nil || len(resp.Errors) > 0 || len(resp.Extensions) > 0 || resp.HasNext != nil || len(resp.Data) == 0 {
+	if resp == nil || len(resp.Errors) > 0 || len(resp.Extensions) > 0 || resp.HasNext != nil ||
+		len(resp.Data) == 0 || len(resp.Data) > maxKeptResponse {
 		return resp
 	}
 	if until, fresh := loaders.For(ctx).FreshUntil(); fresh {
