@@ -65,11 +65,9 @@ func New(set *providers.Set, o Options) *Loaders {
 	return l
 }
 
-// noteFreshness folds one loaded value into the request's freshness (see FreshUntil).
-func (l *Loaders) noteFreshness(r interface {
-	Fresh() (time.Time, bool)
-}) {
-	until, ok := r.Fresh()
+// noteFreshness folds one loaded value's freshness (cache.Result.Fresh) into the request's
+// (see FreshUntil).
+func (l *Loaders) noteFreshness(until time.Time, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
@@ -102,13 +100,13 @@ func newLoader[K comparable, V any](o Options, name string, l *Loaders, provider
 		for i := range keys {
 			if i >= len(rs) { // a batch must answer every key
 				out[i] = &dataloader.Result[V]{Error: fmt.Errorf("loaders: no result for %v", keys[i])}
-				l.noteFreshness(cache.Result[V]{})
+				l.noteFreshness(time.Time{}, false)
 				continue
 			}
 			if rs[i].Stale {
 				l.noteStale(provider(keys[i]), rs[i].Age)
 			}
-			l.noteFreshness(rs[i])
+			l.noteFreshness(rs[i].Fresh())
 			out[i] = &dataloader.Result[V]{Data: rs[i].Value, Error: deadlineToTimeout(rs[i].Err, provider(keys[i]), name)}
 		}
 		return out

@@ -71,3 +71,44 @@ func TestForWithoutMiddlewareFailsClearly(t *testing.T) {
 	}()
 	For(context.Background())
 }
+
+func TestFreshUntilIsTheEarliestAndNeedsEverythingFresh(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	results := map[string]cache.Result[string]{
+		"late":  {Value: "l", FreshUntil: t0.Add(time.Minute)},
+		"early": {Value: "e", FreshUntil: t0.Add(10 * time.Second)},
+		"stale": {Value: "s", Stale: true, Age: time.Minute},
+		"fail":  {Err: fmt.Errorf("upstream down")},
+	}
+	load := func(_ context.Context, keys []string) []cache.Result[string] {
+		out := make([]cache.Result[string], len(keys))
+		for i, k := range keys {
+			out[i] = results[k]
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		keys  []string
+		until time.Time
+		ok    bool
+	}{
+		{"nothing loaded", nil, time.Time{}, false},
+		{"all fresh: the earliest", []string{"late", "early"}, t0.Add(10 * time.Second), true},
+		{"one stale copy", []string{"late", "stale"}, t0.Add(time.Minute), false},
+		{"one failure", []string{"early", "fail"}, t0.Add(10 * time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &Loaders{}
+			ld := newLoader(Options{Wait: time.Millisecond}, "test", l, func(string) invite.Provider { return invite.Elastic }, load)
+			if len(tt.keys) > 0 {
+				ld.LoadMany(context.Background(), tt.keys)()
+			}
+			until, ok := l.FreshUntil()
+			if ok != tt.ok || (ok && !until.Equal(tt.until)) {
+				t.Fatalf("FreshUntil() = %v, %v; want %v, %v", until, ok, tt.until, tt.ok)
+			}
+		})
+	}
+}
