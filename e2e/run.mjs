@@ -4,11 +4,14 @@
 //   1. starts invitegw -demo on a free port (binary from $INVITEGW_BIN, built by `make e2e`);
 //   2. starts a tiny `users` subgraph (@apollo/subgraph) owning User @key(fields: "email");
 //   3. composes both with @apollo/composition: zero errors required;
-//   4. serves the supergraph with @apollo/gateway and checks exact query results;
+//   4. serves the supergraph with @apollo/gateway and with the Hive Gateway runtime
+//      (@graphql-hive/gateway-runtime, the engine of @graphql-hive/gateway) and checks that both
+//      give the exact expected answers;
 //   5. runs graphql-http's auditServer against invitegw: zero failures required.
 //
 // Exits non-zero on any mismatch. `node run.mjs --update` rewrites expected/*.json.
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { dirname, join } from "node:path";
@@ -20,6 +23,7 @@ import { ApolloGateway } from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { buildSubgraphSchema } from "@apollo/subgraph";
+import { createGatewayRuntime } from "@graphql-hive/gateway-runtime";
 import { parse } from "graphql";
 import { auditServer } from "graphql-http";
 
@@ -83,6 +87,20 @@ async function startServer(options) {
   return url;
 }
 
+// startHive serves the supergraph with the Hive Gateway runtime on a free port. Errors are not
+// masked, so a failure shows the subgraph's message instead of "Unexpected error.".
+async function startHive(supergraph) {
+  const gateway = createGatewayRuntime({ supergraph, logging: false, maskedErrors: false });
+  const server = createServer(gateway);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await gateway.dispose();
+  });
+  return `http://127.0.0.1:${server.address().port}${gateway.graphqlEndpoint}`;
+}
+
 async function gql(url, query, variables) {
   const res = await fetch(url, {
     method: "POST",
@@ -95,7 +113,8 @@ async function gql(url, query, variables) {
 
 // expect compares an answer with expected/<name>.json (or writes it with --update). Errors are
 // compared sorted by path: entities resolve concurrently, so their errors come in any order.
-function expect(name, got) {
+function expect(name, got, via) {
+  const label = via ? `${name} (${via})` : name;
   if (Array.isArray(got.errors)) {
     got.errors.sort((a, b) => JSON.stringify(a.path).localeCompare(JSON.stringify(b.path)));
   }
@@ -103,14 +122,14 @@ function expect(name, got) {
   if (update) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(got, null, 2) + "\n");
-    ok(`${name}: expected/${name}.json written`);
+    ok(`${label}: expected/${name}.json written`);
     return;
   }
   const want = JSON.parse(readFileSync(file, "utf8"));
   if (isDeepStrictEqual(got, want)) {
-    ok(name);
+    ok(label);
   } else {
-    fail(`${name}: answer differs from expected/${name}.json\n got: ${JSON.stringify(got)}\nwant: ${JSON.stringify(want)}`);
+    fail(`${label}: answer differs from expected/${name}.json\n got: ${JSON.stringify(got)}\nwant: ${JSON.stringify(want)}`);
   }
 }
 
@@ -132,22 +151,27 @@ async function main() {
   }
   ok(`composition: 0 errors${composed.hints?.length ? `, ${composed.hints.length} hints` : ""}`);
 
-  // 2. A real gateway over the supergraph.
-  const gatewayURL = await startServer({ gateway: new ApolloGateway({ supergraphSdl: composed.supergraphSdl }) });
-  ok(`@apollo/gateway at ${gatewayURL}`);
+  // 2. Real gateways over the supergraph: Apollo's, and Hive's. Both must give the same answers.
+  const gateways = [
+    ["@apollo/gateway", await startServer({ gateway: new ApolloGateway({ supergraphSdl: composed.supergraphSdl }) })],
+    ["@graphql-hive/gateway-runtime", await startHive(composed.supergraphSdl)],
+  ];
+  for (const [name, gatewayURL] of gateways) {
+    ok(`${name} at ${gatewayURL}`);
 
-  // 3. Queries across both subgraphs.
-  const users = await gql(gatewayURL, `{ users { email name invitations { provider status organization { name } } } }`);
-  expect("users-invitations", users.body);
+    // 3. Queries across both subgraphs.
+    const users = await gql(gatewayURL, `{ users { email name invitations { provider status organization { name } } } }`);
+    expect("users-invitations", users.body, name);
 
-  const pending = await gql(gatewayURL, `{ users { email invitations(status: [PENDING]) { provider } } }`);
-  expect("users-pending-invitations", pending.body);
+    const pending = await gql(gatewayURL, `{ users { email invitations(status: [PENDING]) { provider } } }`);
+    expect("users-pending-invitations", pending.body, name);
 
-  // Starts at invitegw and crosses into users for the name.
-  const crossing = await gql(gatewayURL, `query($email: String!) {
-    invitations(filter: { email: $email }) { totalCount nodes { provider email user { email name } } }
-  }`, { email: "ADA.LOVELACE@acme.test" });
-  expect("invitations-to-users", crossing.body);
+    // Starts at invitegw and crosses into users for the name.
+    const crossing = await gql(gatewayURL, `query($email: String!) {
+      invitations(filter: { email: $email }) { totalCount nodes { provider email user { email name } } }
+    }`, { email: "ADA.LOVELACE@acme.test" });
+    expect("invitations-to-users", crossing.body, name);
+  }
 
   // An entity fetch that misses: the gateway gets null plus an error for that entity only.
   const entities = await gql(invitegwURL, `query($r: [_Any!]!) { _entities(representations: $r) {
