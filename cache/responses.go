@@ -38,7 +38,8 @@ const generationTTL = 25 * time.Hour
 func (r *Responses) key(req string) string { return Prefix + "resp:" + r.scope + ":" + req }
 func (r *Responses) genKey() string        { return Prefix + "respgen:" + r.scope }
 
-// ResponseStats counts response cache reads.
+// ResponseStats counts answers served from the response cache (Hits) and answers computed and
+// kept there (Misses: requests that could have been hits).
 type ResponseStats struct{ Hits, Misses int64 }
 
 // ResponseStats returns the response cache counters of c (every scope).
@@ -55,7 +56,6 @@ func (r *Responses) Get(ctx context.Context, req string) (data []byte, gen strin
 		r.c.respHits.Add(1)
 		return data, gen, true
 	}
-	r.c.respMisses.Add(1)
 	return nil, gen, false
 }
 
@@ -81,6 +81,7 @@ func (r *Responses) decode(raw []byte, gen string) ([]byte, bool) {
 
 // Put stores data for req under the generation Get returned, fresh until freshUntil.
 func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, freshUntil time.Time) {
+	r.c.respMisses.Add(1)
 	ttl := freshUntil.Sub(r.c.o.Now())
 	if ttl < time.Millisecond {
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"sync"
@@ -414,5 +415,42 @@ func TestResponseCacheKeepsRequestErrors(t *testing.T) {
 				t.Errorf("Accept %s, body %s: %d %s, want 400", accept, body, resp.StatusCode, got)
 			}
 		}
+	}
+}
+
+// TestResponseCacheNegotiatesPerAccept: an answer is kept per Accept header (its media type
+// differs), GET and POST each have their own, and a hit carries the kept media type.
+func TestResponseCacheNegotiatesPerAccept(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil)})
+	e.seed()
+	const q = `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`
+	const want = `{"data":{"invitations":{"totalCount":3}}}`
+	requests := []struct {
+		method, accept, wantType string
+	}{
+		{http.MethodPost, "application/graphql-response+json", "application/graphql-response+json"},
+		{http.MethodPost, "application/json", "application/json"},
+		{http.MethodGet, "application/json", "application/json"},
+	}
+	for round := range 2 {
+		for _, rq := range requests {
+			var resp *http.Response
+			var body string
+			if rq.method == http.MethodGet {
+				resp, body = do(t, rq.method, e.gw.URL+"/graphql?query="+url.QueryEscape(q), map[string]string{"Accept": rq.accept}, "")
+			} else {
+				resp, body = do(t, rq.method, e.gw.URL+"/graphql", map[string]string{"Content-Type": "application/json", "Accept": rq.accept},
+					`{"query":"`+q+`"}`)
+			}
+			if resp.StatusCode != 200 || body != want || !strings.HasPrefix(resp.Header.Get("Content-Type"), rq.wantType) {
+				t.Fatalf("round %d, %s Accept %s: %d %q %s", round, rq.method, rq.accept, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		}
+	}
+	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: 3, Misses: 3}) {
+		t.Fatalf("response cache stats = %+v, want each request kept once and served once", st)
+	}
+	if n := e.ec.Calls("ListInvitations"); n != 1 {
+		t.Fatalf("ListInvitations called %d times, want 1", n)
 	}
 }

@@ -122,9 +122,10 @@ func New(o Options) http.Handler {
 		srv.Use(o.Tracing.GraphQL())
 	}
 	srv.AroundResponses(addWarnings)
+	var rc *responseCache
 	if o.ResponseCache {
-		// Innermost of the response interceptors: metrics, tracing and warnings see hits too.
-		srv.Use(newResponseCache(schema.Schema(), o.Providers.Responses))
+		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics)
+		srv.Use(rc)
 	}
 	srv.AroundFields(resolvers.EntityGuard)
 	srv.SetErrorPresenter(presenter(o.Logger))
@@ -134,6 +135,9 @@ func New(o Options) http.Handler {
 	})
 
 	var gql http.Handler = loaders.Middleware(o.Providers, loaderOpts, srv)
+	if rc != nil {
+		gql = rc.middleware(gql)
+	}
 	gql = limitBody(o.MaxBodyBytes, overHTTP(withTimeout(o.RequestTimeout, gql)))
 	if len(o.APIKeys) > 0 {
 		gql = requireAPIKey(o.APIKeys, gql)

@@ -1,11 +1,16 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -13,23 +18,33 @@ import (
 
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/loaders"
+	"github.com/invitegw/invitegw/metrics"
 )
 
-// responseCache answers a repeated query with the response body computed for it before,
-// without executing it: on a warm cache, executing the query (a goroutine per list element and
-// per resolver field, a context per field) costs far more than fetching its data.
+// responseCache answers a repeated request with the response body computed for it before,
+// without running GraphQL at all: on a warm cache, executing the benchmark query (a goroutine
+// per list element and per resolver field, a context per field) and re-encoding its answer
+// cost 50 times what serving its bytes does.
 //
-// Only complete answers are kept: queries (no mutations, subscriptions, @defer or @stream,
-// no introspection, whose availability is per instance), without errors or extensions (a
-// stale copy's warning, a partial answer), built only from fresh data, and only until the
-// first piece of that data stops being fresh (an invitation list's earliest status change
-// included). The key hashes the schema, the query text, the operation name and the variables;
-// the scope (providers.Set.Responses) hashes every upstream tenant and configured
-// organization. Callers are not part of the key: every caller of one gateway reads the same
-// upstream data with the gateway's credentials, so an answer depends on nothing of theirs.
+// It has two halves. The HTTP half (middleware) keys a request by its raw form (method, media
+// type, Accept header, and the body or query string) and serves a kept answer; on a miss it
+// runs the request and keeps the answer when the GraphQL half (InterceptResponse, inside
+// gqlgen) has said it may: a query (no mutation, subscription, @defer or @stream, no
+// introspection, whose availability is per instance), answered with 200 and without errors or
+// extensions (a stale copy's warning, a partial answer), built only from fresh data. It is kept
+// only until the first piece of that data stops being fresh (an invitation list's earliest
+// status change included), under a scope (providers.Set.Responses) that hashes every upstream
+// tenant and configured organization, and a key that also hashes the schema. Writes invalidate
+// by generation (see cache.Responses).
+//
+// Callers are not part of the key: every caller of one gateway reads the same upstream data
+// with the gateway's credentials, so an answer depends on nothing of theirs. Authentication,
+// CORS and body limits run before this layer; hits are counted in the GraphQL metrics but not
+// traced as operations.
 type responseCache struct {
 	schemaHash string
 	responses  func() *cache.Responses
+	metrics    *metrics.Metrics // nil: not counted
 }
 
 var _ interface {
@@ -41,44 +56,43 @@ var _ interface {
 // every time rather than crowd out the data cache.
 const maxKeptResponse = 1 << 20
 
-func newResponseCache(schema *ast.Schema, responses func() *cache.Responses) *responseCache {
+func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics) *responseCache {
 	var sdl strings.Builder
 	formatter.NewFormatter(&sdl).FormatSchema(schema)
 	sum := sha256.Sum256([]byte(sdl.String()))
-	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), responses: responses}
+	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), responses: responses, metrics: m}
 }
+
+// verdict is what the GraphQL half found out about one request, for the HTTP half.
+type verdict struct {
+	mu        sync.Mutex
+	keep      bool
+	until     time.Time
+	operation string
+}
+
+type verdictKey struct{}
 
 func (*responseCache) ExtensionName() string                   { return "ResponseCache" }
 func (*responseCache) Validate(graphql.ExecutableSchema) error { return nil }
 
-// InterceptResponse answers from the cache, or executes and keeps a complete answer.
+// InterceptResponse says whether the answer may be kept, and until when.
 func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	v, _ := ctx.Value(verdictKey{}).(*verdict)
 	// Errors found before an operation exists (a body that is not JSON) come through here
 	// too, without an operation context.
-	if !graphql.HasOperationContext(ctx) {
-		return next(ctx)
+	if v == nil || !graphql.HasOperationContext(ctx) || resp == nil {
+		return resp
 	}
 	op := graphql.GetOperationContext(ctx)
-	store := rc.responses()
-	if store == nil || !cacheable(op) {
-		return next(ctx)
-	}
-	key, ok := rc.requestKey(op)
-	if !ok {
-		return next(ctx)
-	}
-	// On a miss, gen is the generation read before computing the answer (see cache.Responses).
-	data, gen, ok := store.Get(ctx, key)
-	if ok {
-		return &graphql.Response{Data: data}
-	}
-	resp := next(ctx)
-	if resp == nil || len(resp.Errors) > 0 || len(resp.Extensions) > 0 || resp.HasNext != nil ||
-		len(resp.Data) == 0 || len(resp.Data) > maxKeptResponse {
+	if !cacheable(op) || len(resp.Errors) > 0 || len(resp.Extensions) > 0 || resp.HasNext != nil || len(resp.Data) == 0 {
 		return resp
 	}
 	if until, fresh := loaders.For(ctx).FreshUntil(); fresh {
-		store.Put(ctx, key, gen, resp.Data, until)
+		v.mu.Lock()
+		v.keep, v.until, v.operation = true, until, op.Operation.Name
+		v.mu.Unlock()
 	}
 	return resp
 }
@@ -125,19 +139,151 @@ func deferred(ds ast.DirectiveList) bool {
 	return ds.ForName("defer") != nil || ds.ForName("stream") != nil
 }
 
-// requestKey hashes what an answer depends on in the request: the schema, the query text, the
-// operation name and the variables (encoding/json sorts map keys, so equal variables encode
-// equally).
-func (rc *responseCache) requestKey(op *graphql.OperationContext) (string, bool) {
-	vars, err := json.Marshal(op.Variables)
-	if err != nil {
-		return "", false
-	}
+// middleware is the HTTP half: serve a kept answer, or run the request and keep its answer.
+func (rc *responseCache) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		store := rc.responses()
+		if store == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key, ok := rc.requestKey(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		start := time.Now()
+		// On a miss, gen is the generation read before running the request.
+		raw, gen, hit := store.Get(ctx, key)
+		if hit {
+			if e, ok := decodeKept(raw); ok {
+				w.Header().Set("Content-Type", e.contentType)
+				w.WriteHeader(http.StatusOK)
+				_, _ = w.Write(e.body)
+				if rc.metrics != nil {
+					rc.metrics.ObserveOperation(e.operation, "ok", time.Since(start))
+				}
+				return
+			}
+		}
+		v := &verdict{}
+		cw := &captureWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, verdictKey{}, v)))
+		v.mu.Lock()
+		keep, until, op := v.keep, v.until, v.operation
+		v.mu.Unlock()
+		if !keep || cw.status != http.StatusOK || cw.overflow {
+			return
+		}
+		store.Put(ctx, key, gen, encodeKept(kept{contentType: cw.Header().Get("Content-Type"), operation: op, body: cw.body.Bytes()}), until)
+	})
+}
+
+// requestKey hashes everything of the request its answer can depend on: the schema, the
+// method, the media type, the Accept header (content negotiation), and the query string (GET)
+// or the body (POST, restored for the handler). Other requests, and POSTs whose body cannot be
+// read, are not cached.
+func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
 	h := sha256.New()
-	for _, part := range [][]byte{[]byte(rc.schemaHash), []byte(op.RawQuery), []byte(op.OperationName), vars} {
-		h.Write(part)
-		h.Write([]byte{0})
+	write := func(parts ...string) {
+		for _, p := range parts {
+			h.Write([]byte(p))
+			h.Write([]byte{0})
+		}
+	}
+	write(rc.schemaHash, r.Method, r.Header.Get("Accept"))
+	switch r.Method {
+	case http.MethodGet:
+		write(r.URL.RawQuery)
+	case http.MethodPost:
+		mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mediaType != "application/json" {
+			return "", false
+		}
+		body, err := io.ReadAll(r.Body)
+		// The handler reads the body again, errors included (a 413 past the size limit).
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
+		if err != nil {
+			return "", false
+		}
+		write(mediaType, string(body))
+	default:
+		return "", false
 	}
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16]), true
 }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) {
+	if e.err == nil {
+		return 0, io.EOF
+	}
+	return 0, e.err
+}
+
+// kept is a stored answer: what the client gets back, and the operation name for metrics.
+type kept struct {
+	contentType, operation string
+	body                   []byte
+}
+
+// encodeKept stores k as "<content type>\n<operation>\n<body>"; neither a media type nor a
+// GraphQL name contains a newline.
+func encodeKept(k kept) []byte {
+	b := make([]byte, 0, len(k.contentType)+len(k.operation)+2+len(k.body))
+	b = append(b, k.contentType...)
+	b = append(b, '\n')
+	b = append(b, k.operation...)
+	b = append(b, '\n')
+	return append(b, k.body...)
+}
+
+func decodeKept(b []byte) (kept, bool) {
+	ct, rest, ok1 := bytes.Cut(b, []byte{'\n'})
+	op, body, ok2 := bytes.Cut(rest, []byte{'\n'})
+	if !ok1 || !ok2 || len(ct) == 0 || len(body) == 0 {
+		return kept{}, false
+	}
+	return kept{contentType: string(ct), operation: string(op), body: body}, true
+}
+
+// captureWriter passes the answer through to the client and keeps a copy of it (up to
+// maxKeptResponse) with its status.
+type captureWriter struct {
+	http.ResponseWriter
+	status   int
+	body     bytes.Buffer
+	overflow bool
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if !c.overflow {
+		if c.body.Len()+len(b) > maxKeptResponse {
+			c.overflow = true
+			c.body = bytes.Buffer{}
+		} else {
+			c.body.Write(b)
+		}
+	}
+	n, err := c.ResponseWriter.Write(b)
+	if err != nil {
+		c.overflow = true // the client did not get it all: do not keep a copy it never saw
+	}
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

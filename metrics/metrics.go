@@ -167,9 +167,19 @@ func (g graphqlExtension) InterceptResponse(ctx context.Context, next graphql.Re
 			outcome = "rejected"
 		}
 	}
-	g.m.requests.WithLabelValues(op, outcome).Inc()
-	g.m.requestDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	g.m.observe(op, outcome, time.Since(start))
 	return resp
+}
+
+// ObserveOperation records an operation answered outside gqlgen (from the response cache):
+// name is the operation's name as written ("" when anonymous), outcome ok, error or rejected.
+func (m *Metrics) ObserveOperation(name, outcome string, d time.Duration) {
+	m.observe(m.operation(name), outcome, d)
+}
+
+func (m *Metrics) observe(op, outcome string, d time.Duration) {
+	m.requests.WithLabelValues(op, outcome).Inc()
+	m.requestDuration.WithLabelValues(op).Observe(d.Seconds())
 }
 
 var namePattern = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
