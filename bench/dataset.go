@@ -60,6 +60,7 @@ type upstreams struct {
 	redpandaURL string
 	servers     []*http.Server
 	timeline    *timeline
+	recorder    *recorder // the requests of one cold query, for the fan-out floor
 }
 
 // startUpstreams seeds the fakes relative to now (so statuses are what the seed says for the
@@ -74,7 +75,7 @@ func startUpstreams(now time.Time, frontierProtocol string, delay time.Duration)
 	ecOrgs := seedElastic(ec, rnd, now)
 	frOrgs := seedFrontier(fr, rnd, now)
 
-	u := &upstreams{timeline: &timeline{}, providers: []*provider{
+	u := &upstreams{timeline: &timeline{}, recorder: &recorder{}, providers: []*provider{
 		{name: "Redpanda", rec: rp.Recorder, distinct: newDistinct(),
 			routes: []string{"Token", "ListUserInvites", "GetUserInvite", "UpdateUserInvite", "GetCurrentOrganization", "NotFound"}},
 		{name: "Elastic", rec: ec.Recorder, distinct: newDistinct(),
@@ -89,10 +90,12 @@ func startUpstreams(now time.Time, frontierProtocol string, delay time.Duration)
 			u.close()
 			return nil, fmt.Errorf("bench: listen for the %s fake: %w", u.providers[i].name, err)
 		}
+		base := "http://" + ln.Addr().String()
+		u.providers[i].distinct.onRequest = func(r *http.Request, body []byte) { u.recorder.add(base, r, body) }
 		srv := &http.Server{Handler: u.providers[i].distinct.wrap(h), ReadHeaderTimeout: 5 * time.Second}
 		u.servers = append(u.servers, srv)
 		go func() { _ = srv.Serve(ln) }()
-		urls = append(urls, "http://"+ln.Addr().String())
+		urls = append(urls, base)
 		p := u.providers[i]
 		p.rec.SetDelay(delay)
 		p.rec.OnRequest(func(route string, _ *http.Request) { u.timeline.record(p.name, route) })
@@ -162,6 +165,8 @@ func (u *upstreams) count() callCount {
 type distinct struct {
 	mu   sync.Mutex
 	seen map[string]bool
+	// onRequest, if set, sees every request with its body.
+	onRequest func(r *http.Request, body []byte)
 }
 
 func newDistinct() *distinct { return &distinct{seen: map[string]bool{}} }
@@ -169,6 +174,7 @@ func newDistinct() *distinct { return &distinct{seen: map[string]bool{}} }
 func (d *distinct) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Method + " " + r.URL.RequestURI()
+		var body []byte
 		if r.Method == http.MethodPost {
 			b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 			if err != nil {
@@ -177,6 +183,10 @@ func (d *distinct) wrap(h http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b))
 			key += " " + string(b)
+			body = b
+		}
+		if d.onRequest != nil {
+			d.onRequest(r, body)
 		}
 		d.mu.Lock()
 		d.seen[key] = true
