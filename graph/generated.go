@@ -144,12 +144,6 @@ type EntityResolver interface {
 	FindUserByEmail(ctx context.Context, email string) (*model.User, error)
 }
 type InvitationResolver interface {
-	Status(ctx context.Context, obj *invite.Invitation) (invite.Status, error)
-
-	Organization(ctx context.Context, obj *invite.Invitation) (*invite.Organization, error)
-	RoleBindings(ctx context.Context, obj *invite.Invitation) ([]*invite.RoleBinding, error)
-	Groups(ctx context.Context, obj *invite.Invitation) ([]*invite.Group, error)
-
 	User(ctx context.Context, obj *invite.Invitation) (*model.User, error)
 }
 type MutationResolver interface {
@@ -1702,7 +1696,7 @@ func (ec *executionContext) _Invitation_status(ctx context.Context, field graphq
 			return ec.fieldContext_Invitation_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().Status(ctx, obj)
+			return obj.Status(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v invite.Status) graphql.Marshaler {
@@ -1713,7 +1707,7 @@ func (ec *executionContext) _Invitation_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Invitation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Invitation", field, true, true, "InvitationStatus")
+	return graphql.NewScalarFieldContext("Invitation", field, true, false, "InvitationStatus")
 }
 
 func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
@@ -1817,7 +1811,7 @@ func (ec *executionContext) _Invitation_organization(ctx context.Context, field 
 			return ec.fieldContext_Invitation_organization(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().Organization(ctx, obj)
+			return obj.Organization()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *invite.Organization) graphql.Marshaler {
@@ -1832,7 +1826,7 @@ func (ec *executionContext) fieldContext_Invitation_organization(_ context.Conte
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Organization(ctx, field)
 		},
@@ -1849,7 +1843,7 @@ func (ec *executionContext) _Invitation_roleBindings(ctx context.Context, field 
 			return ec.fieldContext_Invitation_roleBindings(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().RoleBindings(ctx, obj)
+			return obj.RoleBindings()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*invite.RoleBinding) graphql.Marshaler {
@@ -1864,7 +1858,7 @@ func (ec *executionContext) fieldContext_Invitation_roleBindings(_ context.Conte
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RoleBinding(ctx, field)
 		},
@@ -1881,7 +1875,7 @@ func (ec *executionContext) _Invitation_groups(ctx context.Context, field graphq
 			return ec.fieldContext_Invitation_groups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().Groups(ctx, obj)
+			return obj.Groups()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*invite.Group) graphql.Marshaler {
@@ -1896,7 +1890,7 @@ func (ec *executionContext) fieldContext_Invitation_groups(_ context.Context, fi
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
 		},
@@ -4389,11 +4383,10 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Invitation_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Invitation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._Invitation_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -4415,23 +4408,20 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "organization":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Invitation_organization(ctx, field, obj)
-				})
+			out.Values[i] = ec._Invitation_organization(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "roleBindings":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Invitation_roleBindings(ctx, field, obj)
-				})
+			out.Values[i] = ec._Invitation_roleBindings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "groups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Invitation_groups(ctx, field, obj)
-				})
+			out.Values[i] = ec._Invitation_groups(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "metadata":
 			out.Values[i] = ec._Invitation_metadata(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {

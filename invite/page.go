@@ -52,7 +52,7 @@ func (f *Filter) Match(inv *Invitation, now time.Time, redpandaOrg string) bool 
 	if f.Email != "" && !strings.EqualFold(strings.TrimSpace(f.Email), strings.TrimSpace(inv.Email)) {
 		return false
 	}
-	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, inv.Status(now)) {
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, inv.StatusAt(now)) {
 		return false
 	}
 	if f.ExpiresBefore != nil && (inv.ExpiresAt == nil || !inv.ExpiresAt.Before(*f.ExpiresBefore)) {

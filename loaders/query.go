@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/graph-gophers/dataloader/v7"
+
 	"github.com/invitegw/invitegw/invite"
 	"github.com/invitegw/invitegw/upstream"
 )
@@ -116,21 +118,29 @@ func (l *Loaders) Invitation(ctx context.Context, id invite.ID) (*invite.Invitat
 // Organization loads one configured organization; nil when src is not configured. A Redpanda
 // src with an OrgID must match the token's organization.
 func (l *Loaders) Organization(ctx context.Context, src invite.Source) (*invite.Organization, error) {
+	return l.organization(ctx, src)()
+}
+
+// organization starts loading src's organization and returns a function that waits for it.
+func (l *Loaders) organization(ctx context.Context, src invite.Source) func() (*invite.Organization, error) {
 	if !l.set.Configured(src) {
-		return nil, nil
+		return func() (*invite.Organization, error) { return nil, nil }
 	}
 	key := src
 	if src.Provider == invite.Redpanda {
 		key.OrgID = "" // one organization per token, whatever ID was asked for
 	}
-	org, err := l.organizations.Load(ctx, key)()
-	if err != nil {
-		return nil, err
+	thunk := l.organizations.Load(ctx, key)
+	return func() (*invite.Organization, error) {
+		org, err := thunk()
+		if err != nil {
+			return nil, err
+		}
+		if src.Provider == invite.Redpanda && src.OrgID != "" && src.OrgID != org.OrgID {
+			return nil, nil
+		}
+		return org, nil
 	}
-	if src.Provider == invite.Redpanda && src.OrgID != "" && src.OrgID != org.OrgID {
-		return nil, nil
-	}
-	return org, nil
 }
 
 // Organizations loads every configured organization, of one provider when p is non-nil.
@@ -156,26 +166,55 @@ func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*inv
 	return out, errs.list
 }
 
-// RoleBindings returns an invitation's role bindings. Frontier invitations name roles by ID,
-// resolved through the platform roles and the organization's custom roles (one call each per
-// request, whatever the number of invitations).
-func (l *Loaders) RoleBindings(ctx context.Context, inv *invite.Invitation) ([]*invite.RoleBinding, error) {
-	if inv.Provider != invite.Frontier {
-		out := make([]*invite.RoleBinding, len(inv.Bindings))
-		for i := range inv.Bindings {
-			out[i] = &inv.Bindings[i]
+// Join returns copies of invs that answer what js asks for (see invite.Joined), at now. Every
+// lookup starts before any is waited for, so they are batched together (and usually already
+// started beside the lists, see prefetch): Frontier role names take one call for the platform
+// roles and one per organization, whatever the number of invitations.
+func (l *Loaders) Join(ctx context.Context, invs []*invite.Invitation, js Joins, now time.Time) []*invite.Invitation {
+	type pending struct {
+		org                     func() (*invite.Organization, error)
+		platformRoles, orgRoles dataloader.Thunk[[]invite.Role]
+		groups                  dataloader.Thunk[[]invite.Group]
+	}
+	ps := make([]pending, len(invs))
+	for i, inv := range invs {
+		frontier := inv.Provider == invite.Frontier
+		if js.Organization {
+			ps[i].org = l.organization(ctx, inv.Source())
 		}
-		return out, nil
+		if js.RoleBindings && frontier && len(inv.RoleIDs) > 0 {
+			ps[i].platformRoles, ps[i].orgRoles = l.roles.Load(ctx, ""), l.roles.Load(ctx, inv.OrgID)
+		}
+		if js.Groups && frontier && len(inv.GroupIDs) > 0 {
+			ps[i].groups = l.groups.Load(ctx, inv.OrgID)
+		}
 	}
-	if len(inv.RoleIDs) == 0 {
-		return []*invite.RoleBinding{}, nil
+	out := make([]*invite.Invitation, len(invs))
+	for i, inv := range invs {
+		j := &invite.Joined{At: now}
+		p := ps[i]
+		if p.org != nil {
+			j.Org, j.OrgErr = p.org()
+		}
+		if p.platformRoles != nil {
+			j.Roles, j.RolesErr = roleBindings(inv, p.platformRoles, p.orgRoles)
+		}
+		if p.groups != nil {
+			j.Groups, j.GroupsErr = groups(inv, p.groups)
+		}
+		out[i] = inv.WithJoined(j)
 	}
-	lists, errs := l.roles.LoadMany(ctx, []string{"", inv.OrgID})()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
+	return out
+}
+
+// roleBindings names a Frontier invitation's role IDs with the platform and organization roles.
+func roleBindings(inv *invite.Invitation, platform, org dataloader.Thunk[[]invite.Role]) ([]*invite.RoleBinding, error) {
 	names := map[string]string{}
-	for _, list := range lists {
+	for _, thunk := range []dataloader.Thunk[[]invite.Role]{platform, org} {
+		list, err := thunk()
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range list {
 			names[r.ID] = r.Name
 		}
@@ -196,12 +235,9 @@ func (l *Loaders) RoleBindings(ctx context.Context, inv *invite.Invitation) ([]*
 	return out, nil
 }
 
-// Groups returns the groups a Frontier invitation adds the invitee to; empty elsewhere.
-func (l *Loaders) Groups(ctx context.Context, inv *invite.Invitation) ([]*invite.Group, error) {
-	if inv.Provider != invite.Frontier || len(inv.GroupIDs) == 0 {
-		return []*invite.Group{}, nil
-	}
-	list, err := l.groups.Load(ctx, inv.OrgID)()
+// groups names the groups a Frontier invitation adds the invitee to.
+func groups(inv *invite.Invitation, thunk dataloader.Thunk[[]invite.Group]) ([]*invite.Group, error) {
+	list, err := thunk()
 	if err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func listFreshUntil(invs []invite.Invitation, now time.Time) (time.Time, bool) {
 	var first time.Time
 	for i := range invs {
 		inv := &invs[i]
-		if inv.ExpiresAt == nil || inv.Status(now) != invite.StatusPending {
+		if inv.ExpiresAt == nil || inv.StatusAt(now) != invite.StatusPending {
 			continue
 		}
 		if first.IsZero() || inv.ExpiresAt.Before(first) {

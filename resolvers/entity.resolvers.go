@@ -23,7 +23,7 @@ func (r *entityResolver) FindInvitationByID(ctx context.Context, id string) (*in
 	if err != nil {
 		return nil, entityError(ctx, "Invitation", "id", id, err)
 	}
-	inv, err := loaders.For(ctx).Invitation(ctx, iid)
+	inv, err := r.invitation(ctx, iid)
 	if err == nil && inv == nil {
 		err = invite.Errorf(invite.CodeNotFound, "invitation %s not found", id)
 	}

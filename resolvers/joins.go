@@ -32,7 +32,23 @@ func connectionJoins(ctx context.Context) loaders.Joins {
 	return js
 }
 
-// listJoins reports what the current [Invitation] field selects of its invitations.
+// payloadJoins reports what the current UpdateInvitationPayload field selects of its invitation.
+func payloadJoins(ctx context.Context) loaders.Joins {
+	fc, opCtx := graphql.GetFieldContext(ctx), graphql.GetOperationContext(ctx)
+	var js loaders.Joins
+	if fc == nil || opCtx == nil {
+		return js
+	}
+	for _, f := range graphql.CollectFields(opCtx, fc.Field.Selections, []string{"UpdateInvitationPayload"}) {
+		if f.Name == "invitation" {
+			addJoins(&js, opCtx, f.Selections)
+		}
+	}
+	return js
+}
+
+// listJoins reports what the current field selects of the invitations it returns: a list of
+// them, one (invitation, _entities), or any field whose selection is an Invitation's.
 func listJoins(ctx context.Context) loaders.Joins {
 	fc, opCtx := graphql.GetFieldContext(ctx), graphql.GetOperationContext(ctx)
 	var js loaders.Joins

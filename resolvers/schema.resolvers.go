@@ -15,22 +15,6 @@ import (
 	"github.com/invitegw/invitegw/loaders"
 )
 
-func (r *invitationResolver) Status(ctx context.Context, obj *invite.Invitation) (invite.Status, error) {
-	return obj.Status(r.Now()), nil
-}
-
-func (r *invitationResolver) Organization(ctx context.Context, obj *invite.Invitation) (*invite.Organization, error) {
-	return loaders.For(ctx).Organization(ctx, obj.Source())
-}
-
-func (r *invitationResolver) RoleBindings(ctx context.Context, obj *invite.Invitation) ([]*invite.RoleBinding, error) {
-	return loaders.For(ctx).RoleBindings(ctx, obj)
-}
-
-func (r *invitationResolver) Groups(ctx context.Context, obj *invite.Invitation) ([]*invite.Group, error) {
-	return loaders.For(ctx).Groups(ctx, obj)
-}
-
 func (r *invitationResolver) User(ctx context.Context, obj *invite.Invitation) (*model.User, error) {
 	return &model.User{Email: strings.ToLower(strings.TrimSpace(obj.Email))}, nil
 }
@@ -51,7 +35,7 @@ func (r *mutationResolver) UpdateInvitation(ctx context.Context, id string, inpu
 	if err != nil {
 		return nil, err
 	}
-	return &model.UpdateInvitationPayload{Invitation: inv}, nil
+	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, payloadJoins(ctx), r.Now())[0]}, nil
 }
 
 func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection, error) {
@@ -72,7 +56,7 @@ func (r *queryResolver) Invitation(ctx context.Context, id string) (*invite.Invi
 	if err != nil {
 		return nil, err
 	}
-	return loaders.For(ctx).Invitation(ctx, iid)
+	return r.invitation(ctx, iid)
 }
 
 func (r *queryResolver) Organizations(ctx context.Context, provider *invite.Provider) ([]*invite.Organization, error) {
@@ -90,13 +74,14 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 }
 
 func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*invite.Invitation, error) {
-	invs, errs := loaders.For(ctx).Invitations(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, r.Now(), listJoins(ctx))
+	l, now, js := loaders.For(ctx), r.Now(), listJoins(ctx)
+	invs, errs := l.Invitations(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, now, js)
 	addErrors(ctx, errs)
 	out := make([]*invite.Invitation, len(invs))
 	for i := range invs {
 		out[i] = &invs[i]
 	}
-	return out, nil
+	return l.Join(ctx, out, js, now), nil
 }
 
 func (r *Resolver) Invitation() graph.InvitationResolver { return &invitationResolver{r} }
