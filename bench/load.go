@@ -58,6 +58,10 @@ type shot struct {
 	rate     int           // requests per second; 0 is a closed loop of `workers` requests in flight
 	workers  int           // closed loop: requests in flight
 	duration time.Duration // how long vegeta sends
+	// maxWorkers caps a fixed-rate run's requests in flight (0: vegeta's default, no cap). Past
+	// a stall, an uncapped vegeta opens hundreds of connections, and the server's RSS then
+	// measures the load generator's connection count rather than the server.
+	maxWorkers int
 }
 
 // outcome is what a run measured. Every response is checked against the expected bytes; a
@@ -113,6 +117,9 @@ func attack(ctx context.Context, sup *supervisor, vegeta string, s shot) (*outco
 		args = append(args, "-rate", "0", "-workers", n, "-max-workers", n)
 	} else {
 		args = append(args, "-rate", fmt.Sprintf("%d/1s", s.rate), "-workers", "16")
+		if s.maxWorkers > 0 {
+			args = append(args, "-max-workers", strconv.Itoa(s.maxWorkers))
+		}
 	}
 	cmd := exec.Command(vegeta, args...)
 	cmd.Stdin = strings.NewReader("POST " + s.url + "\n")

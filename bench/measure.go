@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -240,6 +241,7 @@ type soakRun struct {
 	refKiB   int
 	minKiB   int // over the samples from refAt on
 	maxKiB   int
+	maxFDs   int // most open file descriptors of the process (mostly client connections)
 	lastKiB  int
 	samples  int
 	flat     bool // every sample from refAt on within 10% of the reference
@@ -252,6 +254,7 @@ func (b *bench) soak(ctx context.Context, url string, proc *child, expect []byte
 	type sample struct {
 		at  time.Duration
 		kib int
+		fds int
 	}
 	samples := make(chan []sample, 1)
 	stop := make(chan struct{})
@@ -267,13 +270,14 @@ func (b *bench) soak(ctx context.Context, url string, proc *child, expect []byte
 				return
 			case <-tick.C:
 				if kib, err := memKiB(proc.pid(), "VmRSS"); err == nil {
-					got = append(got, sample{time.Since(t0), kib})
+					fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", proc.pid()))
+					got = append(got, sample{time.Since(t0), kib, len(fds)})
 				}
 			}
 		}
 	}()
 	b.logf("soak: %d req/s for %s", rate, b.opts.soak)
-	o, err := attack(ctx, b.sup, b.vegeta, shot{url: url, bodyFile: b.bodyFile, expect: expect, rate: rate, duration: b.opts.soak})
+	o, err := attack(ctx, b.sup, b.vegeta, shot{url: url, bodyFile: b.bodyFile, expect: expect, rate: rate, duration: b.opts.soak, maxWorkers: 128})
 	close(stop)
 	got := <-samples
 	if err != nil {
@@ -290,6 +294,7 @@ func (b *bench) soak(ctx context.Context, url string, proc *child, expect []byte
 		}
 		r.samples++
 		r.minKiB, r.maxKiB, r.lastKiB = min(r.minKiB, s.kib), max(r.maxKiB, s.kib), s.kib
+		r.maxFDs = max(r.maxFDs, s.fds)
 		if float64(s.kib) > 1.1*float64(r.refKiB) || float64(s.kib) < 0.9*float64(r.refKiB) {
 			r.flat = false
 		}
@@ -297,8 +302,8 @@ func (b *bench) soak(ctx context.Context, url string, proc *child, expect []byte
 	if r.samples == 0 {
 		r.flat = false
 	}
-	b.logf("soak: RSS %.1f MiB at %s, then %.1f..%.1f MiB, %.1f MiB at the end; flat: %v; %d bad",
-		mib(r.refKiB), r.refAt, mib(r.minKiB), mib(r.maxKiB), mib(r.lastKiB), r.flat, r.bad)
+	b.logf("soak: RSS %.1f MiB at %s, then %.1f..%.1f MiB, %.1f MiB at the end (at most %d open files); flat: %v; %d bad",
+		mib(r.refKiB), r.refAt, mib(r.minKiB), mib(r.maxKiB), mib(r.lastKiB), r.maxFDs, r.flat, r.bad)
 	return r, nil
 }
 

@@ -183,8 +183,8 @@ func (r *report) markdown() string {
 
 	p("## Memory over a long run\n\n")
 	if s := r.soak; s != nil {
-		p("invitegw (warm, in memory) at %d req/s for %s, `VmRSS` sampled every second: %.1f MiB at %s (the reference), then between %.1f and %.1f MiB, %.1f MiB at the end; within 10%% of the reference throughout: **%v** (%d requests, %d wrong).\n\n",
-			s.rate, s.duration, mib(s.refKiB), s.refAt, mib(s.minKiB), mib(s.maxKiB), mib(s.lastKiB), s.flat, s.requests, s.bad)
+		p("invitegw (warm, in memory) at %d req/s for %s (vegeta capped at 128 requests in flight, so a stall cannot pile up connections), `VmRSS` sampled every second: %.1f MiB at %s (the reference), then between %.1f and %.1f MiB, %.1f MiB at the end (at most %d open files); within 10%% of the reference throughout: **%v** (%d requests, %d wrong).\n\n",
+			s.rate, s.duration, mib(s.refKiB), s.refAt, mib(s.minKiB), mib(s.maxKiB), mib(s.lastKiB), s.maxFDs, s.flat, s.requests, s.bad)
 	} else {
 		p("Not run; `go run ./bench -soak 2m` (or `make bench BENCHFLAGS='-soak 2m'`) adds a 2-minute fixed-rate run that checks RSS stays within 10%%.\n\n")
 	}
