@@ -64,7 +64,7 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 }
 
 // prefetch starts the lookups js needs for invitations of sources without waiting for them:
-// the loaders memoize per request, so the field resolvers find them in flight or done. It is
+// the loaders memoize per request, so Join finds them in flight or done. It is
 // speculative: an organization with no invitation on the page still gets its lookup (once,
 // and cached like any other), which is cheaper than a second upstream round trip on every
 // cold query. Errors surface only where a resolver asks for the result.
@@ -164,6 +164,42 @@ func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*inv
 		out = append(out, org)
 	}
 	return out, errs.list
+}
+
+// Page cuts one page (first, after) of the invitations f matches and joins its invitations
+// for js at now. A bad page request fails before any upstream call; failed providers come
+// back as errs beside the partial page.
+func (l *Loaders) Page(ctx context.Context, f *invite.Filter, first int, after *string, js Joins, now time.Time) (conn *invite.Connection, errs []error, err error) {
+	if _, err := invite.Paginate(nil, first, after); err != nil {
+		return nil, nil, err
+	}
+	invs, errs := l.Invitations(ctx, f, now, js)
+	if conn, err = invite.Paginate(invs, first, after); err != nil {
+		return nil, errs, err
+	}
+	for i, inv := range l.Join(ctx, conn.Nodes(), js, now) {
+		conn.Edges[i].Node = inv
+	}
+	return conn, errs, nil
+}
+
+// List is every invitation f matches, joined for js at now (see Invitations and Join).
+func (l *Loaders) List(ctx context.Context, f *invite.Filter, js Joins, now time.Time) ([]*invite.Invitation, []error) {
+	invs, errs := l.Invitations(ctx, f, now, js)
+	out := make([]*invite.Invitation, len(invs))
+	for i := range invs {
+		out[i] = &invs[i]
+	}
+	return l.Join(ctx, out, js, now), errs
+}
+
+// Find is Invitation joined for js at now; nil when the invitation does not exist.
+func (l *Loaders) Find(ctx context.Context, id invite.ID, js Joins, now time.Time) (*invite.Invitation, error) {
+	inv, err := l.Invitation(ctx, id)
+	if inv == nil || err != nil {
+		return inv, err
+	}
+	return l.Join(ctx, []*invite.Invitation{inv}, js, now)[0], nil
 }
 
 // Join returns copies of invs that answer what js asks for (see invite.Joined), at now. Every

@@ -74,14 +74,9 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 }
 
 func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*invite.Invitation, error) {
-	l, now, js := loaders.For(ctx), r.Now(), listJoins(ctx)
-	invs, errs := l.Invitations(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, now, js)
+	invs, errs := loaders.For(ctx).List(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, listJoins(ctx), r.Now())
 	addErrors(ctx, errs)
-	out := make([]*invite.Invitation, len(invs))
-	for i := range invs {
-		out[i] = &invs[i]
-	}
-	return l.Join(ctx, out, js, now), nil
+	return invs, nil
 }
 
 func (r *Resolver) Invitation() graph.InvitationResolver { return &invitationResolver{r} }
