@@ -51,6 +51,7 @@ type options struct {
 	timeout          time.Duration
 	vegeta           string
 	frontierProtocol string
+	coldOnly         bool
 }
 
 // warmEnv keeps everything cached for the whole run, so a warm run makes no upstream call.
@@ -99,6 +100,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 8*time.Minute, "give up after this long (plus -soak)")
 	fs.StringVar(&o.vegeta, "vegeta", "", "vegeta binary (default: on PATH, else installed with go install)")
 	fs.StringVar(&o.frontierProtocol, "frontier-protocol", "rest", "the API the Frontier fake speaks: rest or connect")
+	fs.BoolVar(&o.coldOnly, "cold-only", false, "only the cold requests one at a time, against the floors; prints a summary and writes no results (seconds, not minutes)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -175,6 +177,9 @@ func run(ctx context.Context, opts options) (err error) {
 		return err
 	}
 	defer b.ups.close()
+	if opts.coldOnly {
+		return b.coldOnly(ctx, bin)
+	}
 
 	// Warm, in memory. Its answer is the one every server must give.
 	gw, url, err := b.sup.startGateway(ctx, "invitegw (memory)", bin, slices.Concat(b.ups.env, warmEnv))
@@ -270,6 +275,34 @@ func run(ctx context.Context, opts options) (err error) {
 	b.logf("wrote %s", opts.out)
 	if bad := rep.badResponses(); bad > 0 {
 		return fmt.Errorf("bench: %d wrong responses (see %s)", bad, opts.out)
+	}
+	return nil
+}
+
+// coldOnly measures the cold query one request at a time against its floors, and prints the
+// summary: the quick loop for work on the cold path.
+func (b *bench) coldOnly(ctx context.Context, bin string) error {
+	gw, url, err := b.sup.startGateway(ctx, "invitegw (cold)", bin, slices.Concat(b.ups.env, b.opts.coldEnv))
+	if err != nil {
+		return err
+	}
+	defer gw.stop()
+	expect, err := b.answer(ctx, url, nil)
+	if err != nil {
+		return err
+	}
+	c, err := b.coldSequential(ctx, url, expect)
+	if err != nil {
+		return err
+	}
+	p50 := percentile(c.latencies, 50)
+	fmt.Printf("cold p50 %s (p99 %s); overhead over the fan-out floor %s, over Redpanda's pages alone %s\n",
+		ms(p50), ms(percentile(c.latencies, 99)), ms(p50-percentile(c.fanFloor, 50)), ms(p50-percentile(c.floor, 50)))
+	for _, line := range formatTimeline(c.timeline) {
+		fmt.Println("  " + line)
+	}
+	if c.bad > 0 {
+		return fmt.Errorf("bench: %d wrong cold responses: %s", c.bad, strings.Join(c.badSamples, "; "))
 	}
 	return nil
 }
