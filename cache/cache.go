@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -264,10 +265,8 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	lead map[int]*flight, stale map[int]cached[V], out *collector[V], fetch func(context.Context, K) (V, error)) {
 	// This may outlive the request that started it (see Load), and followers depend on it.
 	ctx = context.WithoutCancel(ctx)
-	idx := make([]int, 0, len(lead))
-	for i := range lead {
-		idx = append(idx, i)
-	}
+	// In key order, so calls start in the order the caller asked for them.
+	idx := slices.Sorted(maps.Keys(lead))
 	found := make([]Result[V], len(keys))
 	todo := lookup(ctx, c, skeys, idx, found, stale, false)
 	for _, i := range idx {

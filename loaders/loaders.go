@@ -58,10 +58,14 @@ func New(set *providers.Set, o Options) *Loaders {
 	l := &Loaders{set: set}
 	bySource := func(src invite.Source) invite.Provider { return src.Provider }
 	frontier := func(string) invite.Provider { return invite.Frontier }
-	l.invitations = newLoader(o, "invitations", l, bySource, set.Invitations)
-	l.organizations = newLoader(o, "organizations", l, bySource, set.Organizations)
-	l.roles = newLoader(o, "roles", l, frontier, set.FrontierRoles)
-	l.groups = newLoader(o, "groups", l, frontier, set.FrontierGroups)
+	// Each loader's batch is full once it holds every key it could ever be asked for, and
+	// dataloader dispatches a full batch at once: a query that asks for everything at the
+	// top (the usual case) does not wait for the batch window at all.
+	sources, frontierOrgs := len(set.Sources()), len(set.FrontierOrgs)
+	l.invitations = newLoader(o, "invitations", sources, l, bySource, set.Invitations)
+	l.organizations = newLoader(o, "organizations", sources, l, bySource, set.Organizations)
+	l.roles = newLoader(o, "roles", 1+frontierOrgs, l, frontier, set.FrontierRoles) // "" is the platform roles
+	l.groups = newLoader(o, "groups", frontierOrgs, l, frontier, set.FrontierGroups)
 	return l
 }
 
@@ -88,8 +92,8 @@ func (l *Loaders) FreshUntil() (time.Time, bool) {
 }
 
 // newLoader makes a loader over a batch load of the providers (cached, concurrent), noting
-// every stale copy it is given.
-func newLoader[K comparable, V any](o Options, name string, l *Loaders, provider func(K) invite.Provider,
+// every stale copy it is given. keys is how many distinct keys the loader can be asked for.
+func newLoader[K comparable, V any](o Options, name string, keys int, l *Loaders, provider func(K) invite.Provider,
 	load func(context.Context, []K) []cache.Result[V]) *dataloader.Loader[K, V] {
 	batch := func(ctx context.Context, keys []K) []*dataloader.Result[V] {
 		if o.ObserveBatch != nil {
@@ -113,7 +117,7 @@ func newLoader[K comparable, V any](o Options, name string, l *Loaders, provider
 	}
 	return dataloader.NewBatchedLoader(batch,
 		dataloader.WithWait[K, V](o.Wait),
-		dataloader.WithBatchCapacity[K, V](100),
+		dataloader.WithBatchCapacity[K, V](max(1, keys)),
 	)
 }
 

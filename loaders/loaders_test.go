@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestBatchNotesStaleCopiesPerProvider(t *testing.T) {
 			sizes = append(sizes, n)
 		}
 	}}
-	ld := newLoader(o, "test", l, provider, load)
+	ld := newLoader(o, "test", 10, l, provider, load)
 	vals, errs := ld.LoadMany(context.Background(), []string{"a", "stale-new", "stale-old", "a"})()
 	if errs != nil || !reflect.DeepEqual(vals, []string{"v-a", "stale-new", "stale-old", "v-a"}) {
 		t.Fatalf("values = %q, errors = %v", vals, errs)
@@ -60,6 +61,37 @@ func TestBatchNotesStaleCopiesPerProvider(t *testing.T) {
 	want := []Warning{{Code: "STALE_DATA", Provider: "ELASTIC", AgeSeconds: 95}}
 	if got := l.Warnings(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("warnings = %+v, want %+v", got, want)
+	}
+}
+
+// A batch holding every key the loader can be asked for is dispatched at once: the batch
+// window (an hour here) is only for keys that may still come.
+func TestFullBatchDoesNotWaitForTheWindow(t *testing.T) {
+	var batches [][]string
+	load := func(_ context.Context, keys []string) []cache.Result[string] {
+		batches = append(batches, slices.Sorted(slices.Values(keys)))
+		out := make([]cache.Result[string], len(keys))
+		for i, k := range keys {
+			out[i] = cache.Result[string]{Value: "v-" + k}
+		}
+		return out
+	}
+	ld := newLoader(Options{Wait: time.Hour}, "test", 3, &Loaders{}, func(string) invite.Provider { return invite.Elastic }, load)
+	done := make(chan []string)
+	go func() {
+		vals, _ := ld.LoadMany(context.Background(), []string{"c", "a", "b", "a"})()
+		done <- vals
+	}()
+	select {
+	case vals := <-done:
+		if !reflect.DeepEqual(vals, []string{"v-c", "v-a", "v-b", "v-a"}) {
+			t.Fatalf("values = %q", vals)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a full batch waited for the batch window")
+	}
+	if want := [][]string{{"a", "b", "c"}}; !reflect.DeepEqual(batches, want) {
+		t.Fatalf("batches = %q, want %q", batches, want)
 	}
 }
 
@@ -101,7 +133,7 @@ func TestFreshUntilIsTheEarliestAndNeedsEverythingFresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := &Loaders{}
-			ld := newLoader(Options{Wait: time.Millisecond}, "test", l, func(string) invite.Provider { return invite.Elastic }, load)
+			ld := newLoader(Options{Wait: time.Millisecond}, "test", 10, l, func(string) invite.Provider { return invite.Elastic }, load)
 			if len(tt.keys) > 0 {
 				ld.LoadMany(context.Background(), tt.keys)()
 			}

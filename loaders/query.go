@@ -33,6 +33,8 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 			sources = append(sources, src)
 		}
 	}
+	// The lists first: they usually hold the slowest chain of calls (Redpanda's pages).
+	loading := l.invitations.LoadMany(ctx, sources)
 	l.prefetch(ctx, sources, js)
 	var errs providerErrors
 	redpandaOrg := ""
@@ -41,12 +43,11 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 		org, err := l.Organization(ctx, invite.Source{Provider: invite.Redpanda})
 		if err != nil {
 			errs.add(invite.Redpanda, err)
-			sources = nil
-		} else {
-			redpandaOrg = org.OrgID
+			return nil, errs.list
 		}
+		redpandaOrg = org.OrgID
 	}
-	lists, listErrs := l.invitations.LoadMany(ctx, sources)()
+	lists, listErrs := loading()
 	var out []invite.Invitation
 	for i, list := range lists {
 		if listErrs != nil && listErrs[i] != nil {
