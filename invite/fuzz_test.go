@@ -139,7 +139,7 @@ func FuzzDecodeCursor(f *testing.F) {
 		f.Add(c.cursor, c.id, c.sec, c.nsec)
 	}
 	f.Fuzz(func(t *testing.T, cursor, id string, sec, nsec int64) {
-		invs := []invite.Invitation{
+		invs := []*invite.Invitation{
 			{ID: "redpanda:a", CreatedAt: created.Add(time.Hour)},
 			{ID: "redpanda:b", CreatedAt: created},
 			{ID: "redpanda:c", CreatedAt: created},
@@ -168,8 +168,8 @@ func FuzzDecodeCursor(f *testing.F) {
 			t.Fatalf("DecodeCursor(EncodeCursor(%q at %v)) = %v", id, at, err)
 		}
 		// Neighbours on every side of inv in the sort order (newest first, then ID).
-		list := []invite.Invitation{
-			inv,
+		list := []*invite.Invitation{
+			&inv,
 			{ID: id, CreatedAt: at.Add(time.Nanosecond)},
 			{ID: id, CreatedAt: at.Add(-time.Nanosecond)},
 			{ID: id[:len(id)-1], CreatedAt: at},

@@ -168,8 +168,8 @@ func TestParseOrgID(t *testing.T) {
 }
 
 // sample is invitations with ties on createdAt, already in sort order after Sort.
-func sample() []Invitation {
-	invs := []Invitation{
+func sample() []*Invitation {
+	invs := []*Invitation{
 		{ID: "redpanda:c", CreatedAt: t0.Add(-3 * time.Hour)},
 		{ID: "elastic:1:aaaaaaaaaaaaaaaa", CreatedAt: t0.Add(-1 * time.Hour)},
 		{ID: "redpanda:b", CreatedAt: t0.Add(-2 * time.Hour)},
@@ -235,7 +235,7 @@ func TestPaginateCursorSurvivesRemoval(t *testing.T) {
 	invs := sample()
 	first, _ := Paginate(invs, 2, nil)
 	// The last item of page one disappears before page two is asked for.
-	var rest []Invitation
+	var rest []*Invitation
 	for _, inv := range invs {
 		if inv.ID != "frontier:o:x" {
 			rest = append(rest, inv)
@@ -277,7 +277,7 @@ func TestPaginateRejects(t *testing.T) {
 // TestPaginateZeroAndFarTimes: invitations without a creation time (the zero time) or far in
 // the future must page like any other; UnixNano-based cursors looped forever on them.
 func TestPaginateZeroAndFarTimes(t *testing.T) {
-	invs := []Invitation{{ID: "redpanda:a"}, {ID: "redpanda:b"}, {ID: "redpanda:c", CreatedAt: time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	invs := []*Invitation{{ID: "redpanda:a"}, {ID: "redpanda:b"}, {ID: "redpanda:c", CreatedAt: time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)}}
 	Sort(invs)
 	var seen []string
 	var after *string

@@ -63,11 +63,11 @@ func (f *Filter) Match(inv *Invitation, now time.Time, redpandaOrg string) bool 
 
 // Sort orders invitations by CreatedAt descending, then ID ascending: newest first, with a
 // total order so that cursors are stable.
-func Sort(invs []Invitation) {
+func Sort(invs []*Invitation) {
 	slices.SortFunc(invs, compare)
 }
 
-func compare(a, b Invitation) int {
+func compare(a, b *Invitation) int {
 	if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 		return c
 	}
@@ -113,7 +113,7 @@ const (
 // Paginate cuts one page from invs, which must already be sorted (Sort). The page starts after
 // the position named by the cursor `after`, so it stays correct when invitations are added or
 // removed between requests. TotalCount counts every invitation in invs.
-func Paginate(invs []Invitation, first int, after *string) (*Connection, error) {
+func Paginate(invs []*Invitation, first int, after *string) (*Connection, error) {
 	if first < 1 || first > MaxFirst {
 		return nil, Errorf(CodeBadUserInput, "first must be between 1 and %d, got %d", MaxFirst, first)
 	}
@@ -124,7 +124,7 @@ func Paginate(invs []Invitation, first int, after *string) (*Connection, error) 
 			return nil, err
 		}
 		// The first invitation that sorts after the cursor position.
-		start, _ = slices.BinarySearchFunc(invs, pos, func(inv Invitation, p cursorPos) int {
+		start, _ = slices.BinarySearchFunc(invs, pos, func(inv *Invitation, p cursorPos) int {
 			if c := p.createdAt.Compare(inv.CreatedAt); c != 0 {
 				return c
 			}
@@ -141,7 +141,7 @@ func Paginate(invs []Invitation, first int, after *string) (*Connection, error) 
 		PageInfo:   PageInfo{HasNextPage: end < len(invs), HasPreviousPage: start > 0},
 	}
 	for i := start; i < end; i++ {
-		conn.Edges = append(conn.Edges, Edge{Cursor: EncodeCursor(&invs[i]), Node: &invs[i]})
+		conn.Edges = append(conn.Edges, Edge{Cursor: EncodeCursor(invs[i]), Node: invs[i]})
 	}
 	if len(conn.Edges) > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
