@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -65,6 +66,8 @@ type Caller struct {
 	DecodeErr ErrorDecoder
 	// Policy is what the deployment wraps around every call; nil for none.
 	Policy *Policy
+	// DecodeOptions are the provider's own for its replies (see Decode); nil for none.
+	DecodeOptions jsonv2.Options
 }
 
 // Policy is what a deployment adds around each call of one provider. Each provider has its own
@@ -179,10 +182,17 @@ func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) e
 		// An empty 2xx body is an empty message (e.g. Redpanda's 204); decode as "{}".
 		b = []byte("{}")
 	}
-	if err := json.Unmarshal(b, out); err != nil {
+	if err := c.decode(b, out); err != nil {
 		return fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("decode body: %w", err))
 	}
 	return nil
+}
+
+func (c *Caller) decode(b []byte, out any) error {
+	if c.DecodeOptions == nil {
+		return Decode(b, out)
+	}
+	return Decode(b, out, c.DecodeOptions)
 }
 
 // transportKind classifies an error that happened before or while reading a response.

@@ -1,7 +1,6 @@
 package frontier
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -63,7 +62,7 @@ func FuzzListOrganizationInvitations(f *testing.F) {
 		var out struct {
 			Invitations []Invitation `json:"invitations"`
 		}
-		if json.Unmarshal(body, &out) != nil {
+		if upstream.Decode(body, &out) != nil { // as the client decodes
 			return
 		}
 		for i := range out.Invitations {

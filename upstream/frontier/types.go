@@ -1,9 +1,10 @@
 package frontier
 
 import (
-	"bytes"
-	"encoding/json"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // The wire types below keep Frontier's JSON names (proto package raystack.frontier.v1beta1,
@@ -22,7 +23,7 @@ type Invitation struct {
 	UserID string `json:"user_id"`
 	OrgID  string `json:"org_id"`
 	// GroupIDs are the groups the invitee joins on acceptance.
-	GroupIDs []string `json:"group_ids"`
+	GroupIDs IDs `json:"group_ids"`
 	// Metadata is free-form. Frontier stores group_ids and role_ids inside it, so in practice it
 	// repeats those lists under the same keys.
 	Metadata  map[string]any `json:"metadata"`
@@ -30,50 +31,31 @@ type Invitation struct {
 	ExpiresAt time.Time      `json:"expires_at"`
 	// RoleIDs are the roles the invitee gets. Frontier keeps them only when the platform
 	// preference invite_with_roles is "true"; otherwise the list is always empty.
-	RoleIDs []string `json:"role_ids"`
+	RoleIDs IDs `json:"role_ids"`
 }
 
-// UnmarshalJSON decodes an invitation, accepting group_ids and role_ids either as arrays (the
-// schema) or as single strings (the shape of the published example response).
-func (inv *Invitation) UnmarshalJSON(b []byte) error {
-	type plain Invitation // has no UnmarshalJSON, so decoding it does not recurse
-	var w struct {
-		plain
-		// These shadow plain's fields of the same JSON name: the shallower field wins.
-		GroupIDs idList `json:"group_ids"`
-		RoleIDs  idList `json:"role_ids"`
-	}
-	w.plain = plain(*inv)
-	w.GroupIDs, w.RoleIDs = inv.GroupIDs, inv.RoleIDs
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*inv = Invitation(w.plain)
-	inv.GroupIDs, inv.RoleIDs = w.GroupIDs, w.RoleIDs
-	return nil
-}
+// IDs is a list of IDs that also decodes from a lone string, the shape of Frontier's published
+// example response: "" and null are no IDs, any other string is a one-element list.
+type IDs []string
 
-// idList is a list of IDs that also decodes from a lone string: "" and null are no IDs, any
-// other string is a one-element list.
-type idList []string
-
-func (l *idList) UnmarshalJSON(b []byte) error {
-	if b = bytes.TrimSpace(b); len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+// UnmarshalJSONFrom decodes an array of IDs or a lone ID (see IDs).
+func (l *IDs) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if dec.PeekKind() != '"' {
+		var ids []string
+		if err := json.UnmarshalDecode(dec, &ids); err != nil {
 			return err
 		}
-		*l = nil
-		if s != "" {
-			*l = idList{s}
-		}
+		*l = ids
 		return nil
 	}
-	var ids []string
-	if err := json.Unmarshal(b, &ids); err != nil {
+	tok, err := dec.ReadToken()
+	if err != nil {
 		return err
 	}
-	*l = ids
+	*l = nil
+	if s := tok.String(); s != "" {
+		*l = IDs{s}
+	}
 	return nil
 }
 

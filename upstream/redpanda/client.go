@@ -171,6 +171,8 @@ func NewClient(o Options) (*Client, error) {
 			Timeout:   timeout,
 			Authorize: authorize,
 			DecodeErr: decodeError,
+			// Timestamps: see lenientTime.
+			DecodeOptions: decodeOptions,
 		},
 		tokens:   tokens,
 		credID:   hex.EncodeToString(sum[:]),

@@ -847,7 +847,7 @@ func TestUserInviteTimestamps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got UserInvite
-			err := json.Unmarshal([]byte(tt.json), &got)
+			err := upstream.Decode([]byte(tt.json), &got, decodeOptions)
 			if tt.wantErr {
 				if err == nil {
 					t.Fatalf("decoded %+v, want an error", got)
@@ -872,7 +872,7 @@ func TestUserInviteJSONRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out UserInvite
-	if err := json.Unmarshal(b, &out); err != nil {
+	if err := upstream.Decode(b, &out, decodeOptions); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(in, out) {

@@ -1,7 +1,6 @@
 package redpanda
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -81,7 +80,7 @@ func FuzzListUserInvites(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var page listUserInvitesResponse
-		if json.Unmarshal(body, &page) != nil {
+		if upstream.Decode(body, &page, decodeOptions) != nil { // as the client decodes
 			return
 		}
 		for i := range page.UserInvites {

@@ -1,9 +1,11 @@
 package redpanda
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // The wire types below keep Redpanda's JSON names (OpenAPI components.schemas of
@@ -20,23 +22,6 @@ type UserInvite struct {
 	CreatedAt    time.Time     `json:"created_at"`
 	ExpiresAt    time.Time     `json:"expires_at"`
 	RoleBindings []RoleBinding `json:"role_bindings"`
-}
-
-// UnmarshalJSON decodes the timestamps leniently: a missing, null or empty timestamp is the zero
-// time rather than an error, because Redpanda documents none of them as required.
-func (u *UserInvite) UnmarshalJSON(b []byte) error {
-	type plain UserInvite
-	aux := struct {
-		*plain
-		// These shadow the embedded fields of the same JSON name.
-		CreatedAt timestamp `json:"created_at"`
-		ExpiresAt timestamp `json:"expires_at"`
-	}{plain: (*plain)(u)}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	u.CreatedAt, u.ExpiresAt = time.Time(aux.CreatedAt), time.Time(aux.ExpiresAt)
-	return nil
 }
 
 // RoleBinding grants a role, by name, on a scope (UserInvite.RoleBinding).
@@ -107,27 +92,34 @@ type getCurrentOrganizationResponse struct {
 	Organization *Organization `json:"organization"`
 }
 
-// timestamp decodes a google.protobuf.Timestamp in its JSON form (RFC 3339, optional fractional
-// seconds, any offset) and treats null and "" as the zero time.
-type timestamp time.Time
+// decodeOptions read every timestamp of a reply leniently (lenientTime): Redpanda documents
+// none of them as required.
+var decodeOptions = json.WithUnmarshalers(json.UnmarshalFromFunc(lenientTime))
 
-func (t *timestamp) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*t = timestamp{}
+// lenientTime decodes a google.protobuf.Timestamp in its JSON form (RFC 3339, optional
+// fractional seconds, any offset) and takes null and "" as the zero time.
+func lenientTime(dec *jsontext.Decoder, t *time.Time) error {
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch tok.Kind() {
+	case 'n':
+		*t = time.Time{}
 		return nil
+	case '"':
+	default:
+		return fmt.Errorf("timestamp: want a string, got %v", tok.Kind())
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("timestamp: %w", err)
-	}
+	s := tok.String()
 	if s == "" {
-		*t = timestamp{}
+		*t = time.Time{}
 		return nil
 	}
 	v, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return fmt.Errorf("timestamp: %w", err)
 	}
-	*t = timestamp(v)
+	*t = v
 	return nil
 }

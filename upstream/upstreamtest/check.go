@@ -1,11 +1,12 @@
 package upstreamtest
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invitegw/invitegw/upstream"
 )
@@ -35,9 +36,9 @@ func CheckFault(t testing.TB, err error, kind FaultKind, provider, op string) {
 	}
 	switch kind {
 	case FaultMalformed:
-		var syntax *json.SyntaxError
+		var syntax *jsontext.SyntacticError
 		if !errors.Is(err, upstream.ErrBadResponse) || !errors.As(err, &syntax) {
-			t.Errorf("err = %v, want ErrBadResponse wrapping a *json.SyntaxError", err)
+			t.Errorf("err = %v, want ErrBadResponse wrapping a *jsontext.SyntacticError", err)
 		}
 	case FaultCloseMidBody:
 		if !errors.Is(err, upstream.ErrUnavailable) || !errors.Is(err, io.ErrUnexpectedEOF) {
