@@ -131,6 +131,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Ready:          readiness(set, redisClient, breakers),
 		RequestTimeout: cfg.RequestTimeout,
 		ResponseCache:  !cfg.Cache.Off && !cfg.Cache.NoResponses,
+		Tracing:        enabled(tr),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -224,6 +225,14 @@ func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cac
 		logger.Warn("redis not reachable at start-up; serving from upstreams until it is", "error", err.Error())
 	}
 	return cache.New(cache.NewRedis(client), opts), client, nil
+}
+
+// enabled is tr when it exports spans, else nil: the gateway then adds no tracing at all.
+func enabled(tr *tracing.Tracing) *tracing.Tracing {
+	if tr.Enabled() {
+		return tr
+	}
+	return nil
 }
 
 // readiness reports whether this instance should take traffic: Redis, when configured, must

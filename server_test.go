@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -207,6 +209,56 @@ func TestCacheOffAndPprof(t *testing.T) {
 	}
 	if status, _ := get(t, "http://"+addr+"/debug/pprof/"); status != http.StatusNotFound {
 		t.Fatalf("/debug/pprof/ on the API address: %d, want 404", status)
+	}
+}
+
+// TestTracingExportsSpans turns tracing on as an operator would (OTEL_EXPORTER_OTLP_ENDPOINT)
+// against a collector that keeps what it is sent: the caller's trace continues into the
+// operation span and the upstream calls' spans.
+func TestTracingExportsSpans(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		bodies []byte
+	)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, b...)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	// Registered before the gateway starts, so it runs after the gateway stopped and flushed.
+	t.Cleanup(func() {
+		defer collector.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		id, _ := hex.DecodeString(traceID) // OTLP protobuf carries the ID as 16 raw bytes
+		for _, want := range [][]byte{[]byte("graphql query Pending"), []byte("upstream GET 127.0.0.1:"), id} {
+			if !bytes.Contains(bodies, want) {
+				t.Errorf("the collector got no %q in %d bytes of spans", want, len(bodies))
+			}
+		}
+	})
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL) // read by the OTLP exporter itself
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "none")
+	addr, _ := startDemo(t, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL})
+
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql",
+		strings.NewReader(`{"query":"query Pending { invitations(first: 1) { totalCount } }"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-"+traceID+"-00f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != `{"data":{"invitations":{"totalCount":151}}}` {
+		t.Fatalf("query: %d %s", resp.StatusCode, b)
 	}
 }
 

@@ -26,13 +26,16 @@ type Tracing struct {
 	propagator propagation.TextMapPropagator
 	tracer     trace.Tracer
 	shutdown   func(context.Context) error
+	enabled    bool
 }
 
 // Setup enables OTLP export when the environment asks for it, and returns a disabled Tracing
-// (no spans, no propagation, no cost) otherwise.
+// (see Enabled) otherwise.
 func Setup(ctx context.Context, getenv func(string) string) (*Tracing, error) {
 	if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return New(noop.NewTracerProvider(), nil), nil
+		t := New(noop.NewTracerProvider(), nil)
+		t.enabled = false
+		return t, nil
 	}
 	exp, err := otlptracehttp.New(ctx) // reads the OTEL_EXPORTER_OTLP_* variables itself
 	if err != nil {
@@ -52,15 +55,24 @@ func New(tp trace.TracerProvider, shutdown func(context.Context) error) *Tracing
 		propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}),
 		tracer:     tp.Tracer("github.com/invitegw/invitegw"),
 		shutdown:   shutdown,
+		enabled:    true,
 	}
 }
+
+// Enabled reports whether spans go anywhere. A disabled Tracing leaves transports as they are
+// and should not be given to the gateway: no spans, no propagation, no cost.
+func (t *Tracing) Enabled() bool { return t.enabled }
 
 // Shutdown flushes pending spans.
 func (t *Tracing) Shutdown(ctx context.Context) error { return t.shutdown(ctx) }
 
 // Transport instruments an upstream HTTP transport: a client span per call, and the W3C
-// traceparent header on the request.
+// traceparent header on the request. Disabled, it returns base: otelhttp clones every request
+// and builds metric attributes even for a no-op provider.
 func (t *Tracing) Transport(base http.RoundTripper) http.RoundTripper {
+	if !t.enabled {
+		return base
+	}
 	return otelhttp.NewTransport(base,
 		otelhttp.WithTracerProvider(t.provider),
 		otelhttp.WithPropagators(t.propagator),
