@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -171,7 +172,13 @@ func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) e
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to read the EOF
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	b := buf.Bytes()
 	if err != nil {
 		return fail(transportKind(ctx, err, ErrUnavailable), resp.StatusCode, fmt.Errorf("read body: %w", err))
 	}
@@ -186,6 +193,22 @@ func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) e
 		return fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("decode body: %w", err))
 	}
 	return nil
+}
+
+// bodyBuffers hold 2xx bodies while they are decoded: io.ReadAll grew a new buffer from 512
+// bytes for every reply, a third of what a cold request allocated. Decode copies what it
+// keeps, so a buffer is free again once its body is decoded.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps one rare large reply from pinning its buffer for the process's life.
+const maxPooledBuffer = 1 << 20
+
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBuffer {
+		return
+	}
+	buf.Reset()
+	bodyBuffers.Put(buf)
 }
 
 func (c *Caller) decode(b []byte, out any) error {

@@ -1,0 +1,71 @@
+package upstream_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/invitegw/invitegw/upstream"
+)
+
+// TestBodies reads 2xx bodies of every shape through one Caller, in order, so that each reply
+// reuses the buffer of the one before: a decoded value must never change when a later reply
+// is read, and MaxBody holds whether or not the length is announced.
+func TestBodies(t *testing.T) {
+	const maxBody = 4096
+	big := `{"name":"` + strings.Repeat("x", maxBody) + `"}`
+	fits := `{"name":"` + strings.Repeat("y", maxBody-len(`{"name":""}`)) + `"}`
+	tests := []struct {
+		name, body string
+		chunked    bool // no Content-Length
+		want       string
+		wantErr    error
+	}{
+		{name: "small", body: `{"name":"first"}`, want: "first"},
+		{name: "exactly MaxBody, chunked", body: fits, chunked: true, want: fits[9 : len(fits)-2]},
+		{name: "another small one", body: `{"name":"second"}`, want: "second"},
+		{name: "over MaxBody with a length", body: big, wantErr: upstream.ErrBadResponse},
+		{name: "over MaxBody, chunked", body: big, chunked: true, wantErr: upstream.ErrBadResponse},
+		{name: "empty body is an empty message", body: "", want: ""},
+		{name: "broken JSON", body: `{"name":`, wantErr: upstream.ErrBadResponse},
+	}
+	var current int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		tt := tests[current]
+		if !tt.chunked {
+			w.Header().Set("Content-Length", strconv.Itoa(len(tt.body)))
+		}
+		for i := 0; i < len(tt.body); i += 1000 { // several writes: chunked when no length
+			_, _ = w.Write([]byte(tt.body[i:min(i+1000, len(tt.body))]))
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer srv.Close()
+	c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), MaxBody: maxBody}
+
+	type reply struct {
+		Name string `json:"name"`
+	}
+	var kept []*reply
+	for i, tt := range tests {
+		current = i
+		var out reply
+		err := c.Do(context.Background(), "op", http.MethodGet, "/", nil, &out)
+		if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+			t.Fatalf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
+		}
+		if err == nil {
+			if out.Name != tt.want {
+				t.Fatalf("%s: name = %.20q (%d bytes), want %.20q", tt.name, out.Name, len(out.Name), tt.want)
+			}
+			kept = append(kept, &out)
+		}
+	}
+	if got := []string{kept[0].Name, kept[2].Name}; got[0] != "first" || got[1] != "second" {
+		t.Fatalf("earlier replies changed after later ones were read: %q", got)
+	}
+}
