@@ -34,7 +34,7 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 		}
 	}
 	// The lists first: they usually hold the slowest chain of calls (Redpanda's pages).
-	loading := l.invitations.LoadMany(ctx, sources)
+	loading := start(ctx, l.invitations, sources)
 	l.prefetch(ctx, sources, js)
 	var errs providerErrors
 	redpandaOrg := ""
@@ -47,19 +47,21 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 		}
 		redpandaOrg = org.OrgID
 	}
-	lists, listErrs := loading()
+	lists := make([][]invite.Invitation, len(loading))
 	n := 0
-	for _, list := range lists {
+	for i, thunk := range loading {
+		list, err := thunk()
+		if err != nil {
+			errs.add(sources[i].Provider, err)
+			continue
+		}
+		lists[i] = list
 		n += len(list)
 	}
 	// Pointers into the loaded lists, which nobody changes: sorting 600 invitations by value
 	// copied a quarter of a megabyte around.
 	out := make([]*invite.Invitation, 0, n)
-	for i, list := range lists {
-		if listErrs != nil && listErrs[i] != nil {
-			errs.add(sources[i].Provider, listErrs[i])
-			continue
-		}
+	for _, list := range lists {
 		for j := range list {
 			if f.Match(&list[j], now, redpandaOrg) {
 				out = append(out, &list[j])
@@ -88,14 +90,25 @@ func (l *Loaders) prefetch(ctx context.Context, sources []invite.Source, js Join
 		}
 	}
 	if js.Organization && len(orgs) > 0 {
-		l.organizations.LoadMany(ctx, orgs)
+		start(ctx, l.organizations, orgs)
 	}
 	if js.RoleBindings && len(frontierOrgs) > 0 {
-		l.roles.LoadMany(ctx, append([]string{""}, frontierOrgs...))
+		start(ctx, l.roles, append([]string{""}, frontierOrgs...))
 	}
 	if js.Groups && len(frontierOrgs) > 0 {
-		l.groups.LoadMany(ctx, frontierOrgs)
+		start(ctx, l.groups, frontierOrgs)
 	}
+}
+
+// start adds keys to ld's batch and returns their thunks without waiting. dataloader's
+// LoadMany would start a goroutine per key only to call Load from it; here the Load that
+// fills the batch dispatches it (see New), before the caller moves on.
+func start[K comparable, V any](ctx context.Context, ld *dataloader.Loader[K, V], keys []K) []dataloader.Thunk[V] {
+	out := make([]dataloader.Thunk[V], len(keys))
+	for i, k := range keys {
+		out[i] = ld.Load(ctx, k)
+	}
+	return out
 }
 
 // Invitation loads one invitation by its parsed ID; nil when it does not exist or its
@@ -158,14 +171,14 @@ func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*inv
 			sources = append(sources, src)
 		}
 	}
-	orgs, loadErrs := l.organizations.LoadMany(ctx, sources)()
 	var (
 		out  []*invite.Organization
 		errs providerErrors
 	)
-	for i, org := range orgs {
-		if loadErrs != nil && loadErrs[i] != nil {
-			errs.add(sources[i].Provider, loadErrs[i])
+	for i, thunk := range start(ctx, l.organizations, sources) {
+		org, err := thunk()
+		if err != nil {
+			errs.add(sources[i].Provider, err)
 			continue
 		}
 		out = append(out, org)
