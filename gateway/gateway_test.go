@@ -192,6 +192,23 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// A Redpanda organization filter needs the token's organization (Redpanda invites carry no
+// organization ID): when that lookup fails, the answer is that provider's error and no
+// invitations, never Redpanda's whole list unfiltered.
+func TestRedpandaOrganizationFilterWhenTheOrganizationFails(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.seed()
+	e.rp.FailNext("GetCurrentOrganization", 1, http.StatusForbidden)
+	r := e.query(t, `{ invitations(filter: {organizationId: "redpanda:rp-org-1"}) { totalCount edges { node { id } } } }`, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "UPSTREAM_FORBIDDEN" || r.Errors[0].Extensions["provider"] != "REDPANDA" {
+		t.Fatalf("want one REDPANDA UPSTREAM_FORBIDDEN error, got %s", r.raw)
+	}
+	jsonEq(t, r.Data, `{"invitations": {"totalCount": 0, "edges": []}}`)
+	if got := [3]int{e.rp.Calls("GetCurrentOrganization"), e.ec.TotalCalls(), e.fr.TotalCalls()}; got != [3]int{1, 0, 0} {
+		t.Errorf("calls (Redpanda organization, Elastic, Frontier) = %v, want [1 0 0]", got)
+	}
+}
+
 func TestFiltersSkipUnwantedUpstreams(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	e.seed()
