@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/invitegw/invitegw/demo"
 	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
 	"github.com/invitegw/invitegw/upstream/frontier/frontierfake"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
@@ -337,7 +338,7 @@ func seedElastic(s *elasticfake.Server, rnd *rand.Rand, now time.Time) []string 
 		for range elasticPerOrg {
 			created, expires, expired := lifetime(rnd, now, n)
 			inv := elasticfake.Invitation{
-				Token: hex.EncodeToString(randBytes(rnd, 16)), Email: fmt.Sprintf("ec.user%03d@bench.example", n),
+				Token: hex.EncodeToString(demo.RandomBytes(rnd, 16)), Email: fmt.Sprintf("ec.user%03d@bench.example", n),
 				CreatedAt: created, ExpiresAt: expires, Expired: expired,
 			}
 			if !expired && n%9 == 0 {
@@ -365,9 +366,9 @@ func seedElastic(s *elasticfake.Server, rnd *rand.Rand, now time.Time) []string 
 // seedFrontier returns the organization IDs.
 func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time) []string {
 	platform := []frontierfake.Role{
-		{ID: uuid(rnd), Name: "app_organization_owner", Title: "Owner"},
-		{ID: uuid(rnd), Name: "app_organization_manager", Title: "Admin"},
-		{ID: uuid(rnd), Name: "app_organization_viewer", Title: "Member"},
+		{ID: demo.UUID(rnd), Name: "app_organization_owner", Title: "Owner"},
+		{ID: demo.UUID(rnd), Name: "app_organization_manager", Title: "Admin"},
+		{ID: demo.UUID(rnd), Name: "app_organization_viewer", Title: "Member"},
 	}
 	for _, r := range platform {
 		s.AddPlatformRole(r)
@@ -375,45 +376,29 @@ func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time) []strin
 	var ids []string
 	n := 0
 	for o := range frontierOrgs {
-		id := uuid(rnd)
+		id := demo.UUID(rnd)
 		ids = append(ids, id)
 		name := fmt.Sprintf("bench-frontier-%d", o+1)
 		s.AddOrganization(id, name, fmt.Sprintf("Bench Frontier %d", o+1))
-		custom := frontierfake.Role{ID: uuid(rnd), Name: name + "_auditor", Title: "Auditor"}
+		custom := frontierfake.Role{ID: demo.UUID(rnd), Name: name + "_auditor", Title: "Auditor"}
 		s.AddOrganizationRole(id, custom)
 		roleIDs := []string{platform[2].ID, platform[1].ID, custom.ID}
 		var groups []string
 		for _, g := range []string{"engineering", "data-science", "support"} {
-			grp := frontierfake.Group{ID: uuid(rnd), Name: g, Title: g}
+			grp := frontierfake.Group{ID: demo.UUID(rnd), Name: g, Title: g}
 			groups = append(groups, grp.ID)
 			s.AddGroup(id, grp)
 		}
 		for range frontierPerOrg {
 			created, expires, _ := lifetime(rnd, now, n)
 			s.AddInvitation(id, frontierfake.Invitation{
-				ID: uuid(rnd), UserID: fmt.Sprintf("fr.user%03d@bench.example", n), CreatedAt: created, ExpiresAt: expires,
+				ID: demo.UUID(rnd), UserID: fmt.Sprintf("fr.user%03d@bench.example", n), CreatedAt: created, ExpiresAt: expires,
 				RoleIDs: []string{roleIDs[n%len(roleIDs)]}, GroupIDs: []string{groups[n%len(groups)]},
 			})
 			n++
 		}
 	}
 	return ids
-}
-
-func uuid(rnd *rand.Rand) string {
-	b := randBytes(rnd, 16)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
-
-func randBytes(rnd *rand.Rand, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rnd.UintN(256))
-	}
-	return b
 }
 
 // sortedDurations returns d sorted, for percentiles.

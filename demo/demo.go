@@ -136,7 +136,7 @@ func seedElastic(s *elasticfake.Server, rnd *mrand.Rand, now time.Time) {
 			n++
 			created, expires := times(rnd, now)
 			inv := elasticfake.Invitation{
-				Token: hex.EncodeToString(randBytes(rnd, 16)), Email: email(rnd, n),
+				Token: hex.EncodeToString(RandomBytes(rnd, 16)), Email: email(rnd, n),
 				CreatedAt: created, ExpiresAt: expires, Expired: !now.Before(expires),
 			}
 			if n%7 == 0 {
@@ -166,10 +166,10 @@ func elasticRoles(rnd *mrand.Rand, orgID string) json.RawMessage {
 
 func seedFrontier(s *frontierfake.Server, rnd *mrand.Rand, now time.Time) {
 	platform := []frontierfake.Role{
-		{ID: uuid(rnd), Name: "app_organization_owner", Title: "Owner"},
-		{ID: uuid(rnd), Name: "app_organization_manager", Title: "Admin"},
-		{ID: uuid(rnd), Name: "app_organization_accessmanager", Title: "Access Manager"},
-		{ID: uuid(rnd), Name: "app_organization_viewer", Title: "Member"},
+		{ID: UUID(rnd), Name: "app_organization_owner", Title: "Owner"},
+		{ID: UUID(rnd), Name: "app_organization_manager", Title: "Admin"},
+		{ID: UUID(rnd), Name: "app_organization_accessmanager", Title: "Access Manager"},
+		{ID: UUID(rnd), Name: "app_organization_viewer", Title: "Member"},
 	}
 	for _, r := range platform {
 		s.AddPlatformRole(r)
@@ -177,12 +177,12 @@ func seedFrontier(s *frontierfake.Server, rnd *mrand.Rand, now time.Time) {
 	n := 0
 	for _, org := range FrontierOrgs {
 		s.AddOrganization(org.ID, org.Name, org.Title)
-		custom := frontierfake.Role{ID: uuid(rnd), Name: org.Name + "_auditor", Title: "Auditor"}
+		custom := frontierfake.Role{ID: UUID(rnd), Name: org.Name + "_auditor", Title: "Auditor"}
 		s.AddOrganizationRole(org.ID, custom)
 		roleIDs := []string{platform[3].ID, platform[1].ID, custom.ID}
 		var groups []frontierfake.Group
 		for _, g := range []string{"engineering", "data-science", "support"} {
-			grp := frontierfake.Group{ID: uuid(rnd), Name: g, Title: g}
+			grp := frontierfake.Group{ID: UUID(rnd), Name: g, Title: g}
 			groups = append(groups, grp)
 			s.AddGroup(org.ID, grp)
 		}
@@ -190,7 +190,7 @@ func seedFrontier(s *frontierfake.Server, rnd *mrand.Rand, now time.Time) {
 			n++
 			created, expires := times(rnd, now)
 			inv := frontierfake.Invitation{
-				ID: uuid(rnd), UserID: email(rnd, n), CreatedAt: created, ExpiresAt: expires,
+				ID: UUID(rnd), UserID: email(rnd, n), CreatedAt: created, ExpiresAt: expires,
 				RoleIDs:  []string{roleIDs[rnd.IntN(len(roleIDs))]},
 				GroupIDs: []string{groups[rnd.IntN(len(groups))].ID},
 				Metadata: map[string]any{"invited_by": "admin@acme.test"},
@@ -225,15 +225,17 @@ func seedPeople(u *Upstreams, now time.Time) {
 		CreatedAt: now.Add(-4 * h), ExpiresAt: now.Add(7*24*h - 4*h)})
 }
 
-func uuid(rnd *mrand.Rand) string {
-	b := randBytes(rnd, 16)
+// UUID draws a version 4 UUID from rnd: seeded sample data gets the same IDs on every run.
+func UUID(rnd *mrand.Rand) string {
+	b := RandomBytes(rnd, 16)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b)
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-func randBytes(rnd *mrand.Rand, n int) []byte {
+// RandomBytes draws n bytes from rnd (sample tokens, seeded like UUID).
+func RandomBytes(rnd *mrand.Rand, n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(rnd.UintN(256))
