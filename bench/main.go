@@ -47,6 +47,7 @@ type options struct {
 	fakeDelay        time.Duration
 	coldRequests     int
 	coldEnv          []string
+	coldCompare      []string
 	soak             time.Duration
 	timeout          time.Duration
 	vegeta           string
@@ -95,7 +96,8 @@ func parseFlags(args []string) (options, error) {
 	conc := fs.String("concurrency", "4,16,64", "requests in flight in the closed-loop runs; the peak is the best of them")
 	fs.DurationVar(&o.fakeDelay, "fake-delay", 20*time.Millisecond, "fixed latency of every fake upstream call")
 	fs.IntVar(&o.coldRequests, "cold-requests", 40, "cold requests, one at a time")
-	coldEnv := fs.String("cold-env", defaultColdEnv, "comma-separated INVITEGW_* settings of the cold variant under load")
+	coldEnv := fs.String("cold-env", defaultColdEnv, "comma-separated INVITEGW_* (or Go runtime GO*) settings of the cold gateway")
+	coldCompare := fs.String("cold-compare", "", "with -cold-only: settings added to -cold-env for a second cold gateway, measured in the same rounds (A/B)")
 	fs.DurationVar(&o.soak, "soak", 0, "also run the in-memory gateway at half its peak this long and check RSS stays within 10% (e.g. 2m)")
 	fs.DurationVar(&o.timeout, "timeout", 8*time.Minute, "give up after this long (plus -soak)")
 	fs.StringVar(&o.vegeta, "vegeta", "", "vegeta binary (default: on PATH, else installed with go install)")
@@ -111,13 +113,15 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.concurrency = append(o.concurrency, n)
 	}
-	for _, kv := range strings.Split(*coldEnv, ",") {
-		if kv = strings.TrimSpace(kv); kv != "" {
-			if !strings.HasPrefix(kv, "INVITEGW_") || !strings.Contains(kv, "=") {
-				return o, fmt.Errorf("bench: -cold-env wants INVITEGW_NAME=value pairs, got %q", kv)
-			}
-			o.coldEnv = append(o.coldEnv, kv)
-		}
+	var err error
+	if o.coldEnv, err = envList("-cold-env", *coldEnv); err != nil {
+		return o, err
+	}
+	if o.coldCompare, err = envList("-cold-compare", *coldCompare); err != nil {
+		return o, err
+	}
+	if len(o.coldCompare) > 0 && !o.coldOnly {
+		return o, errors.New("bench: -cold-compare needs -cold-only")
 	}
 	if o.coldRequests < 1 || o.warmup <= 0 || o.peakDuration <= 0 || o.halfDuration <= 0 {
 		return o, errors.New("bench: -cold-requests, -warmup, -peak and -half must be positive")
@@ -259,9 +263,11 @@ func run(ctx context.Context, opts options) (err error) {
 	if _, err := b.answer(ctx, url, expect); err != nil {
 		rep.wrong = append(rep.wrong, "cold: "+err.Error())
 	}
-	if rep.cold, err = b.coldSequential(ctx, url, expect); err != nil {
+	colds, err := b.coldSequential(ctx, []string{url}, expect)
+	if err != nil {
 		return err
 	}
+	rep.cold = colds[0]
 	if rep.coldLoad, err = b.measure(ctx, "invitegw, cold ("+strings.Join(opts.coldEnv, " ")+")", url, gw, expect); err != nil {
 		return err
 	}
@@ -280,31 +286,82 @@ func run(ctx context.Context, opts options) (err error) {
 }
 
 // coldOnly measures the cold query one request at a time against its floors, and prints the
-// summary: the quick loop for work on the cold path.
+// summary: the quick loop for work on the cold path. With -cold-compare it runs a second
+// gateway with the extra settings in the same rounds and prints both, and their paired
+// difference.
 func (b *bench) coldOnly(ctx context.Context, bin string) error {
-	gw, url, err := b.sup.startGateway(ctx, "invitegw (cold)", bin, slices.Concat(b.ups.env, b.opts.coldEnv))
+	envs := [][]string{b.opts.coldEnv}
+	if len(b.opts.coldCompare) > 0 {
+		envs = append(envs, slices.Concat(b.opts.coldEnv, b.opts.coldCompare))
+	}
+	var urls []string
+	for i, env := range envs {
+		gw, url, err := b.sup.startGateway(ctx, fmt.Sprintf("invitegw (cold %c)", 'A'+i), bin, slices.Concat(b.ups.env, env))
+		if err != nil {
+			return err
+		}
+		defer gw.stop()
+		urls = append(urls, url)
+	}
+	expect, err := b.answer(ctx, urls[0], nil)
 	if err != nil {
 		return err
 	}
-	defer gw.stop()
-	expect, err := b.answer(ctx, url, nil)
+	for _, url := range urls[1:] {
+		if _, err := b.answer(ctx, url, expect); err != nil {
+			return err
+		}
+	}
+	runs, err := b.coldSequential(ctx, urls, expect)
 	if err != nil {
 		return err
 	}
-	c, err := b.coldSequential(ctx, url, expect)
-	if err != nil {
-		return err
+	bad := 0
+	for i, c := range runs {
+		p50 := percentile(c.latencies, 50)
+		fmt.Printf("%c %s: cold p50 %s (p99 %s); overhead over the fan-out floor %s, over Redpanda's pages alone %s\n",
+			'A'+i, strings.Join(envs[i], " "), ms(p50), ms(percentile(c.latencies, 99)),
+			ms(p50-percentile(c.fanFloor, 50)), ms(p50-percentile(c.floor, 50)))
+		for _, line := range formatTimeline(c.timeline) {
+			fmt.Println("  " + line)
+		}
+		if c.paired != nil {
+			faster := 0
+			for _, d := range c.paired {
+				if d < 0 {
+					faster++
+				}
+			}
+			fmt.Printf("B - A, paired by round: p25 %s, p50 %s, p75 %s; B faster in %d of %d rounds\n",
+				ms(percentile(c.paired, 25)), ms(percentile(c.paired, 50)), ms(percentile(c.paired, 75)), faster, len(c.paired))
+		}
+		bad += c.bad
+		if c.bad > 0 {
+			fmt.Printf("%c: %d wrong responses: %s\n", 'A'+i, c.bad, strings.Join(c.badSamples, "; "))
+		}
 	}
-	p50 := percentile(c.latencies, 50)
-	fmt.Printf("cold p50 %s (p99 %s); overhead over the fan-out floor %s, over Redpanda's pages alone %s\n",
-		ms(p50), ms(percentile(c.latencies, 99)), ms(p50-percentile(c.fanFloor, 50)), ms(p50-percentile(c.floor, 50)))
-	for _, line := range formatTimeline(c.timeline) {
-		fmt.Println("  " + line)
-	}
-	if c.bad > 0 {
-		return fmt.Errorf("bench: %d wrong cold responses: %s", c.bad, strings.Join(c.badSamples, "; "))
+	if bad > 0 {
+		return fmt.Errorf("bench: %d wrong cold responses", bad)
 	}
 	return nil
+}
+
+// envList parses a flag of comma-separated NAME=value settings for a gateway: INVITEGW_*
+// variables, or the Go runtime's own (GOGC, GOMEMLIMIT, GODEBUG, GOMAXPROCS).
+func envList(flagName, raw string) ([]string, error) {
+	var out []string
+	for _, kv := range strings.Split(raw, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, _, ok := strings.Cut(kv, "=")
+		runtimeVar := slices.Contains([]string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"}, name)
+		if !ok || !(strings.HasPrefix(name, "INVITEGW_") || runtimeVar) {
+			return nil, fmt.Errorf("bench: %s wants INVITEGW_NAME=value (or GOGC, GOMEMLIMIT, GODEBUG, GOMAXPROCS) pairs, got %q", flagName, kv)
+		}
+		out = append(out, kv)
+	}
+	return out, nil
 }
 
 // answer fetches benchQuery's answer twice (the first fills the cache), checks it, and when

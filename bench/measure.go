@@ -109,13 +109,24 @@ type coldRun struct {
 	timeline   []arrival // when each upstream call of the last request arrived
 	bad        int
 	badSamples []string
+	// paired is, with -cold-compare, this gateway's latency minus the other's in each round,
+	// sorted.
+	paired []time.Duration
 }
 
-func (b *bench) coldSequential(ctx context.Context, url string, expect []byte) (*coldRun, error) {
-	r := &coldRun{n: b.opts.coldRequests, minCalls: -1}
-	var lat, floor, fanFloor []time.Duration
-	var replayed []recorded     // the upstream requests of one cold query
-	for i := -2; i < r.n; i++ { // two unmeasured rounds first; the second records the requests
+// coldSequential sends the cold query one request at a time to each gateway of urls in turn,
+// right after measuring the floors, and returns one coldRun per gateway (the floors shared).
+// With two gateways (-cold-compare) the order within a round alternates, so neither always
+// follows the floors, and each round is a paired sample taken under the same load.
+func (b *bench) coldSequential(ctx context.Context, urls []string, expect []byte) ([]*coldRun, error) {
+	runs := make([]*coldRun, len(urls))
+	lat := make([][]time.Duration, len(urls))
+	for k := range runs {
+		runs[k] = &coldRun{n: b.opts.coldRequests, minCalls: -1}
+	}
+	var floor, fanFloor []time.Duration
+	var replayed []recorded                     // the upstream requests of one cold query
+	for i := -2; i < b.opts.coldRequests; i++ { // two unmeasured rounds first; the second records the requests
 		t0 := time.Now()
 		pages, err := b.ups.walkRedpanda(ctx, b.hc)
 		if err != nil {
@@ -128,46 +139,75 @@ func (b *bench) coldSequential(ctx context.Context, url string, expect []byte) (
 				return nil, err
 			}
 		}
-		b.ups.reset()
-		b.ups.timeline.begin()
-		if i == -1 {
-			b.ups.recorder.start()
-		}
-		t0 = time.Now()
-		status, body, err := post(ctx, b.hc, url, []byte(benchQuery))
-		d := time.Since(t0)
-		calls := b.ups.timeline.end()
-		if i == -1 {
-			replayed = b.ups.recorder.stop()
-			r.fanCalls = len(replayed)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if status != http.StatusOK || !bytes.Equal(body, expect) {
-			r.bad++
-			if len(r.badSamples) < 3 {
-				r.badSamples = append(r.badSamples, fmt.Sprintf("status %d: %.200s", status, body))
+		for j := range urls {
+			k := j
+			if i%2 != 0 {
+				k = len(urls) - 1 - j
 			}
+			r := runs[k]
+			b.ups.reset()
+			b.ups.timeline.begin()
+			record := i == -1 && k == 0
+			if record {
+				b.ups.recorder.start()
+			}
+			t0 = time.Now()
+			status, body, err := post(ctx, b.hc, urls[k], []byte(benchQuery))
+			d := time.Since(t0)
+			calls := b.ups.timeline.end()
+			if record {
+				replayed = b.ups.recorder.stop()
+				for _, r := range runs {
+					r.fanCalls = len(replayed)
+				}
+			}
+			if err != nil {
+				return nil, err
+			}
+			if status != http.StatusOK || !bytes.Equal(body, expect) {
+				r.bad++
+				if len(r.badSamples) < 3 {
+					r.badSamples = append(r.badSamples, fmt.Sprintf("status %d: %.200s", status, body))
+				}
+			}
+			c := b.ups.count()
+			if i < 0 {
+				continue
+			}
+			r.pages = pages
+			lat[k] = append(lat[k], d)
+			r.calls, r.timeline = c, calls
+			r.repeated += c.calls - c.distinct
+			if r.minCalls < 0 || c.calls < r.minCalls {
+				r.minCalls = c.calls
+			}
+			r.maxCalls = max(r.maxCalls, c.calls)
 		}
-		c := b.ups.count()
-		if i < 0 {
-			continue
+		if i >= 0 {
+			floor, fanFloor = append(floor, f), append(fanFloor, ff)
 		}
-		r.pages = pages
-		lat, floor, fanFloor = append(lat, d), append(floor, f), append(fanFloor, ff)
-		r.calls, r.timeline = c, calls
-		r.repeated += c.calls - c.distinct
-		if r.minCalls < 0 || c.calls < r.minCalls {
-			r.minCalls = c.calls
-		}
-		r.maxCalls = max(r.maxCalls, c.calls)
 	}
-	r.latencies, r.floor, r.fanFloor = sortedDurations(lat), sortedDurations(floor), sortedDurations(fanFloor)
-	b.logf("cold, one at a time: p50 %s, p99 %s; Redpanda's %d pages straight from the fake: p50 %s; the same %d requests from a plain client at once: p50 %s; %d upstream calls per request",
-		ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), r.pages, ms(percentile(r.floor, 50)),
-		r.fanCalls, ms(percentile(r.fanFloor, 50)), r.calls.calls)
-	return r, nil
+	if len(urls) == 2 {
+		runs[1].paired = pairedDiffs(lat[0], lat[1])
+	}
+	floor, fanFloor = sortedDurations(floor), sortedDurations(fanFloor)
+	for k, r := range runs {
+		r.latencies, r.floor, r.fanFloor = sortedDurations(lat[k]), floor, fanFloor
+		b.logf("cold, one at a time: p50 %s, p99 %s; Redpanda's %d pages straight from the fake: p50 %s; the same %d requests from a plain client at once: p50 %s; %d upstream calls per request",
+			ms(percentile(r.latencies, 50)), ms(percentile(r.latencies, 99)), r.pages, ms(percentile(r.floor, 50)),
+			r.fanCalls, ms(percentile(r.fanFloor, 50)), r.calls.calls)
+	}
+	return runs, nil
+}
+
+// pairedDiffs is b[i]-a[i] for each round, sorted: the rounds share the machine's state, so
+// their differences vary much less than either series does.
+func pairedDiffs(a, b []time.Duration) []time.Duration {
+	d := make([]time.Duration, min(len(a), len(b)))
+	for i := range d {
+		d[i] = b[i] - a[i]
+	}
+	return sortedDurations(d)
 }
 
 // entitiesRun is the federation _entities query for 100 invitations, cold (Redis emptied
