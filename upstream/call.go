@@ -189,10 +189,25 @@ func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) e
 		// An empty 2xx body is an empty message (e.g. Redpanda's 204); decode as "{}".
 		b = []byte("{}")
 	}
+	if raw, ok := out.(*RawBody); ok {
+		*raw = bytes.Clone(b)
+		return nil
+	}
 	if err := c.decode(b, out); err != nil {
-		return fail(ErrBadResponse, resp.StatusCode, fmt.Errorf("decode body: %w", err))
+		return DecodeError(c.Provider, op, resp.StatusCode, err)
 	}
 	return nil
+}
+
+// RawBody, given to Do as out, receives a 2xx body as it came, undecoded (an empty one as
+// "{}"), for a caller that decodes it later or elsewhere: see DecodeError for failing the way
+// Do would have.
+type RawBody []byte
+
+// DecodeError is the error Do returns when a 2xx body of provider's op does not decode into
+// out, for callers that decode a RawBody themselves.
+func DecodeError(provider, op string, status int, err error) *Error {
+	return &Error{Provider: provider, Op: op, Status: status, Kind: ErrBadResponse, Err: fmt.Errorf("decode body: %w", err)}
 }
 
 // bodyBuffers hold 2xx bodies while they are decoded: io.ReadAll grew a new buffer from 512

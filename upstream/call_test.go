@@ -69,3 +69,53 @@ func TestBodies(t *testing.T) {
 		t.Fatalf("earlier replies changed after later ones were read: %q", got)
 	}
 }
+
+// TestRawBody takes 2xx bodies undecoded: as they came (a copy, not the pooled buffer the next
+// reply is read into), "{}" for an empty one, and errors exactly as Do with a decoded reply.
+func TestRawBody(t *testing.T) {
+	tests := []struct {
+		name, body string
+		status     int
+		want       string
+		wantErr    error
+	}{
+		{name: "a body is kept as it came", body: `{"a": [1, 2]}`, status: 200, want: `{"a": [1, 2]}`},
+		{name: "not even checked to be JSON", body: `{"a":`, status: 200, want: `{"a":`},
+		{name: "empty body is an empty message", body: "", status: 200, want: "{}"},
+		{name: "an error status is still an error", body: `{"code":"NOT_FOUND"}`, status: 404, wantErr: upstream.ErrNotFound},
+		{name: "another body after the first", body: `{"b":true}`, status: 200, want: `{"b":true}`},
+	}
+	var current int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(tests[current].status)
+		_, _ = w.Write([]byte(tests[current].body))
+	}))
+	defer srv.Close()
+	c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client()}
+	var first upstream.RawBody
+	for i, tt := range tests {
+		current = i
+		var raw upstream.RawBody
+		err := c.Do(context.Background(), "op", http.MethodGet, "/", nil, &raw)
+		if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+			t.Fatalf("%s: err = %v, want %v", tt.name, err, tt.wantErr)
+		}
+		if string(raw) != tt.want {
+			t.Fatalf("%s: body = %q, want %q", tt.name, raw, tt.want)
+		}
+		if i == 0 {
+			first = raw
+		}
+	}
+	if string(first) != tests[0].body {
+		t.Fatalf("the first body changed when later ones were read: %q", first)
+	}
+}
+
+func TestDecodeError(t *testing.T) {
+	err := upstream.DecodeError("redpanda", "ListUserInvites", 200, errors.New("bad token"))
+	if !errors.Is(err, upstream.ErrBadResponse) || err.Status != 200 || err.Op != "ListUserInvites" ||
+		err.Error() != "redpanda: ListUserInvites: bad response (HTTP 200): decode body: bad token" {
+		t.Fatalf("DecodeError = %q %+v", err, err)
+	}
+}

@@ -341,6 +341,66 @@ func TestListUserInvitesRepeatedToken(t *testing.T) {
 	}
 }
 
+// The walk reads a page's next_page_token before decoding its invites (see ListUserInvites):
+// a page whose invites do not decode must still fail the whole list, whichever page it is.
+func TestListUserInvitesBadPage(t *testing.T) {
+	good := `{"id":"ok","email":"a@example.com"}`
+	bad := `{"id":"bad","email":5}` // a number where a string belongs
+	tests := []struct {
+		name      string
+		pages     []string // user_invites of each page; the last has no next_page_token
+		wantCalls int
+		wantErr   string
+	}{
+		{name: "first of three pages", pages: []string{bad, good, good}, wantCalls: 3, wantErr: "redpanda: ListUserInvites: bad response"},
+		{name: "middle page", pages: []string{good, bad, good}, wantCalls: 3, wantErr: "redpanda: ListUserInvites: bad response"},
+		{name: "last page", pages: []string{good, good, bad}, wantCalls: 3, wantErr: "redpanda: ListUserInvites: bad response"},
+		{name: "page that is not JSON stops the walk", pages: []string{good, "{", good}, wantCalls: 2, wantErr: "redpanda: ListUserInvites: bad response"},
+		{name: "all good", pages: []string{good, good, good}, wantCalls: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			c := newHandlerClient(t, Options{}, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				n := calls
+				calls++
+				mu.Unlock()
+				next := ""
+				if n < len(tt.pages)-1 {
+					next = fmt.Sprintf("page-%d", n+1)
+				}
+				want := ""
+				if n > 0 {
+					want = fmt.Sprintf("page-%d", n)
+				}
+				if got := r.URL.Query().Get("page_token"); got != want {
+					t.Errorf("call %d asked for page_token %q, want %q", n, got, want)
+				}
+				fmt.Fprintf(w, `{"user_invites":[%s],"next_page_token":%q}`, tt.pages[n], next)
+			})
+			got, err := c.ListUserInvites(context.Background())
+			if calls != tt.wantCalls {
+				t.Errorf("calls = %d, want %d", calls, tt.wantCalls)
+			}
+			if tt.wantErr == "" {
+				if err != nil || len(got) != 3 || got[0].ID != "ok" || got[2].Email != "a@example.com" {
+					t.Fatalf("got %+v, %v; want the 3 invites", got, err)
+				}
+				return
+			}
+			var ue *upstream.Error
+			if !errors.As(err, &ue) || !errors.Is(err, upstream.ErrBadResponse) || got != nil {
+				t.Fatalf("got %v, %v; want ErrBadResponse", got, err)
+			}
+			if ue.Status != http.StatusOK || !strings.HasPrefix(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "decode body") {
+				t.Errorf("error = %q (status %d), want %q... decode body", err, ue.Status, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestGetUserInvite(t *testing.T) {
 	fake, c, _ := newFake(t, redpandafake.Options{}, Options{})
 	fake.Add(redpandafake.Invite{
