@@ -331,5 +331,3 @@ func assertNoSecrets(t *testing.T, what, s string) {
 		}
 	}
 }
-
-func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }

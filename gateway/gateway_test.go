@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -755,6 +756,25 @@ func TestTransport(t *testing.T) {
 		resp.Body.Close()
 		if resp.Header.Get("X-Request-Id") != "abc-123" || resp.StatusCode != 200 {
 			t.Fatalf("%d %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
+		}
+	})
+	// Without a length, net/http chunks any answer over 2 KiB and the client waits for the
+	// terminating chunk too (see overHTTP). TestGraphQLOverHTTPStatus checks error answers.
+	t.Run("a large answer is sent whole, with its length", func(t *testing.T) {
+		q := `{ a: invitations(first: 100) { edges { cursor node { id email status createdAt organization { id name } } } } ` +
+			`b: invitations(first: 100) { edges { cursor node { id email status createdAt organization { id name } } } } }`
+		body, _ := json.Marshal(map[string]string{"query": q})
+		resp, err := http.Post(e.gw.URL+"/graphql", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || len(b) < 2048 || bytes.Contains(b, []byte(`"errors"`)) {
+			t.Fatalf("%d, %d bytes: %.300s", resp.StatusCode, len(b), b)
+		}
+		if resp.ContentLength != int64(len(b)) || len(resp.TransferEncoding) != 0 {
+			t.Errorf("Content-Length %d, Transfer-Encoding %v for a %d-byte body", resp.ContentLength, resp.TransferEncoding, len(b))
 		}
 	})
 	t.Run("oversized body rejected", func(t *testing.T) {
