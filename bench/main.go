@@ -19,6 +19,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -48,6 +49,7 @@ type options struct {
 	coldRequests     int
 	coldEnv          []string
 	coldCompare      []string
+	coldCompareBin   string
 	soak             time.Duration
 	timeout          time.Duration
 	vegeta           string
@@ -98,6 +100,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.coldRequests, "cold-requests", 40, "cold requests, one at a time")
 	coldEnv := fs.String("cold-env", defaultColdEnv, "comma-separated INVITEGW_* (or Go runtime GO*) settings of the cold gateway")
 	coldCompare := fs.String("cold-compare", "", "with -cold-only: settings added to -cold-env for a second cold gateway, measured in the same rounds (A/B)")
+	fs.StringVar(&o.coldCompareBin, "cold-compare-bin", "", "with -cold-only: run the second cold gateway from this invitegw binary (an older build, say) instead of this tree's")
 	fs.DurationVar(&o.soak, "soak", 0, "also run the in-memory gateway at half its peak this long and check RSS stays within 10% (e.g. 2m)")
 	fs.DurationVar(&o.timeout, "timeout", 8*time.Minute, "give up after this long (plus -soak)")
 	fs.StringVar(&o.vegeta, "vegeta", "", "vegeta binary (default: on PATH, else installed with go install)")
@@ -120,8 +123,8 @@ func parseFlags(args []string) (options, error) {
 	if o.coldCompare, err = envList("-cold-compare", *coldCompare); err != nil {
 		return o, err
 	}
-	if len(o.coldCompare) > 0 && !o.coldOnly {
-		return o, errors.New("bench: -cold-compare needs -cold-only")
+	if (len(o.coldCompare) > 0 || o.coldCompareBin != "") && !o.coldOnly {
+		return o, errors.New("bench: -cold-compare and -cold-compare-bin need -cold-only")
 	}
 	if o.coldRequests < 1 || o.warmup <= 0 || o.peakDuration <= 0 || o.halfDuration <= 0 {
 		return o, errors.New("bench: -cold-requests, -warmup, -peak and -half must be positive")
@@ -286,17 +289,18 @@ func run(ctx context.Context, opts options) (err error) {
 }
 
 // coldOnly measures the cold query one request at a time against its floors, and prints the
-// summary: the quick loop for work on the cold path. With -cold-compare it runs a second
-// gateway with the extra settings in the same rounds and prints both, and their paired
-// difference.
+// summary: the quick loop for work on the cold path. With -cold-compare (extra settings) or
+// -cold-compare-bin (another build) it runs a second gateway in the same rounds and prints
+// both, and their paired difference.
 func (b *bench) coldOnly(ctx context.Context, bin string) error {
-	envs := [][]string{b.opts.coldEnv}
-	if len(b.opts.coldCompare) > 0 {
+	envs, bins := [][]string{b.opts.coldEnv}, []string{bin}
+	if len(b.opts.coldCompare) > 0 || b.opts.coldCompareBin != "" {
 		envs = append(envs, slices.Concat(b.opts.coldEnv, b.opts.coldCompare))
+		bins = append(bins, cmp.Or(b.opts.coldCompareBin, bin))
 	}
 	var urls []string
 	for i, env := range envs {
-		gw, url, err := b.sup.startGateway(ctx, fmt.Sprintf("invitegw (cold %c)", 'A'+i), bin, slices.Concat(b.ups.env, env))
+		gw, url, err := b.sup.startGateway(ctx, fmt.Sprintf("invitegw (cold %c)", 'A'+i), bins[i], slices.Concat(b.ups.env, env))
 		if err != nil {
 			return err
 		}
@@ -319,8 +323,8 @@ func (b *bench) coldOnly(ctx context.Context, bin string) error {
 	bad := 0
 	for i, c := range runs {
 		p50 := percentile(c.latencies, 50)
-		fmt.Printf("%c %s: cold p50 %s (p99 %s); overhead over the fan-out floor %s, over Redpanda's pages alone %s\n",
-			'A'+i, strings.Join(envs[i], " "), ms(p50), ms(percentile(c.latencies, 99)),
+		fmt.Printf("%c %s %s: cold p50 %s (p99 %s); overhead over the fan-out floor %s, over Redpanda's pages alone %s\n",
+			'A'+i, filepath.Base(bins[i]), strings.Join(envs[i], " "), ms(p50), ms(percentile(c.latencies, 99)),
 			ms(p50-percentile(c.fanFloor, 50)), ms(p50-percentile(c.floor, 50)))
 		for _, line := range formatTimeline(c.timeline) {
 			fmt.Println("  " + line)
