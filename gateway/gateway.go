@@ -106,7 +106,7 @@ func New(o Options) http.Handler {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(post{})          // transport.POST, writing answers without re-encoding them
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})

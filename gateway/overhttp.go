@@ -16,24 +16,20 @@ import (
 //   - Under application/graphql-response+json, such an answer (status 400) carries no "data"
 //     entry, since execution never started; gqlgen writes "data": null.
 //
-// It also sends every answer in one piece with a Content-Length. gqlgen writes an answer with
-// one Write of the whole body (nothing here streams), but without a length net/http chunks
-// any body over 2 KiB, and the client then also waits for the terminating chunk, which the
-// server writes only after the handler chain (access log included) has returned.
+// Other answers pass through untouched and unbuffered.
 func overHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &specWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := &specWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		sw.finish()
 	})
 }
 
-// specWriter holds an answer until the handler is done, then sends it (see overHTTP).
 type specWriter struct {
 	http.ResponseWriter
-	status  int
-	rewrite bool // a request-error body that must lose its "data": null
-	buf     bytes.Buffer
+	hold   bool // buffering a request-error body to rewrite
+	status int
+	buf    bytes.Buffer
 }
 
 func (s *specWriter) WriteHeader(code int) {
@@ -42,32 +38,42 @@ func (s *specWriter) WriteHeader(code int) {
 	case code == http.StatusUnprocessableEntity && mediaType == "application/json":
 		code = http.StatusOK
 	case code == http.StatusBadRequest && mediaType == "application/graphql-response+json":
-		s.rewrite = true
+		s.hold, s.status = true, code
+		return
 	}
-	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *specWriter) Write(b []byte) (int, error) { return s.buf.Write(b) }
+func (s *specWriter) Write(b []byte) (int, error) {
+	if s.hold {
+		return s.buf.Write(b)
+	}
+	return s.ResponseWriter.Write(b)
+}
 
 func (s *specWriter) finish() {
+	if !s.hold {
+		return
+	}
 	body := s.buf.Bytes()
-	if s.rewrite {
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(body, &fields) == nil && string(fields["data"]) == "null" {
-			delete(fields, "data")
-			if b, err := json.Marshal(fields); err == nil {
-				body = b
-			}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil && string(fields["data"]) == "null" {
+		delete(fields, "data")
+		if b, err := json.Marshal(fields); err == nil {
+			body = b
 		}
 	}
-	if s.status != http.StatusNoContent && s.status != http.StatusNotModified && s.status >= 200 {
-		s.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	}
+	setLength(s.ResponseWriter, len(body))
 	s.ResponseWriter.WriteHeader(s.status)
-	if len(body) > 0 {
-		_, _ = s.ResponseWriter.Write(body)
-	}
+	_, _ = s.ResponseWriter.Write(body)
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (s *specWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// setLength announces a body of n bytes that its writer holds whole. Without a length,
+// net/http chunks any body over 2 KiB, and the client then also waits for the terminating
+// chunk, which the server writes only once the handler chain (access log included) returns.
+func setLength(w http.ResponseWriter, n int) {
+	w.Header().Set("Content-Length", strconv.Itoa(n))
+}

@@ -31,9 +31,12 @@ func withRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-		// The answer's last bytes would otherwise wait in the server's buffer until the handler
-		// returns: send them before spending time on the log line.
-		_ = http.NewResponseController(w).Flush()
+		// A whole answer's last bytes would otherwise wait in the server's buffer until the
+		// handler returns: send them before spending time on the log line. (Flushing an answer
+		// of unknown length would only make the server chunk it.)
+		if w.Header().Get("Content-Length") != "" {
+			_ = http.NewResponseController(w).Flush()
+		}
 		// Only the path: a GET query string may hold variables with personal data.
 		log.Info("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)

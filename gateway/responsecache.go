@@ -159,6 +159,7 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 		if hit {
 			if e, ok := decodeKept(raw); ok {
 				w.Header().Set("Content-Type", e.contentType)
+				setLength(w, len(e.body))
 				w.WriteHeader(http.StatusOK)
 				_, _ = w.Write(e.body)
 				if rc.metrics != nil {
