@@ -184,6 +184,10 @@ func run(ctx context.Context, opts options) (err error) {
 		return err
 	}
 	defer b.ups.close()
+	if rep.machine.idle, err = b.ups.measureIdleCost(ctx, b.hc, opts.fakeDelay); err != nil {
+		return err
+	}
+	b.logf("idle cost: %s", rep.machine.idle)
 	if opts.coldOnly {
 		return b.coldOnly(ctx, bin)
 	}

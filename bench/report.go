@@ -18,6 +18,7 @@ type machine struct {
 	goVer  string
 	vegeta string
 	date   time.Time
+	idle   idleCost
 }
 
 func describeMachine() machine {
@@ -115,6 +116,7 @@ func (r *report) markdown() string {
 	p("- **Machine:** nproc %d, %s, Linux %s\n", m.nproc, m.cpu, m.kernel)
 	p("- **Go:** %s; **load generator:** %s, on the same machine\n", m.goVer, m.vegeta)
 	p("- **Date:** %s\n", m.date.Format("2006-01-02 15:04 MST"))
+	p("- **Idle cost:** %s. A cold query's own work runs in such bursts, after each upstream reply.\n", m.idle)
 	p("- **Data:** 3 fake upstreams in the benchmark process on loopback: Redpanda (1 organization, %d invites over 6 pages), Elastic (%d organizations, %d invitations), Frontier %s (%d organizations, %d invitations): 12 organizations, 600 invitations. Every upstream call is answered after %s.\n",
 		redpandaInvites, elasticOrgs, elasticOrgs*elasticPerOrg, o.frontierProtocol, frontierOrgs, frontierOrgs*frontierPerOrg, o.fakeDelay)
 	p("- **Query:** `%s` (answer: %d bytes, every response compared with it byte for byte)\n", benchQuery, r.answerBytes)
