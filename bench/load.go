@@ -123,13 +123,19 @@ func attack(ctx context.Context, sup *supervisor, vegeta string, s shot) (*outco
 	}
 	cmd := exec.Command(vegeta, args...)
 	cmd.Stdin = strings.NewReader("POST " + s.url + "\n")
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own, not cmd.StdoutPipe: the supervisor Waits for every child as soon as
+	// it starts, and Wait closes a StdoutPipe when the process exits, which can be before the
+	// last results have been read ("read |0: file already closed").
+	stdout, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	defer stdout.Close()
+	cmd.Stdout = w
 	errOut := &tail{max: 16 << 10}
 	cmd.Stderr = errOut
 	c, err := sup.start(ctx, "vegeta", cmd)
+	w.Close() // the child has its own copy; reads end at EOF once it exits
 	if err != nil {
 		return nil, err
 	}
