@@ -64,6 +64,14 @@ func TestWriteResponse(t *testing.T) {
 	}
 }
 
+func TestWriteNoResponse(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeResponse(rec, http.StatusOK, nil)
+	if want, _ := json.Marshal((*graphql.Response)(nil)); rec.Body.String() != string(want) || rec.Header().Get("Content-Length") != "4" {
+		t.Fatalf("body %q (Content-Length %q), want %q", rec.Body, rec.Header().Get("Content-Length"), want)
+	}
+}
+
 // TestResponseMembers fails when gqlgen's Response gains a member that writeResponse does not
 // write.
 func TestResponseMembers(t *testing.T) {
