@@ -109,8 +109,8 @@ type coldRun struct {
 	timeline   []arrival // when each upstream call of the last request arrived
 	bad        int
 	badSamples []string
-	// paired is, with -cold-compare, this gateway's latency minus the other's in each round,
-	// sorted.
+	// paired is, with -cold-compare or -cold-compare-bin, this gateway's latency minus the
+	// other's in each round, sorted.
 	paired []time.Duration
 }
 
