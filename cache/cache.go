@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -298,7 +299,7 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			v, err := safeFetch(fctx, fetch, keys[i])
+			v, err := safeFetch(fctx, c, fetch, keys[i])
 			if err != nil {
 				lead[i].err = err
 				out.put(i, staleResult(c, stale, i, err))
@@ -385,9 +386,12 @@ func all(n int) []int {
 	return idx
 }
 
-func safeFetch[K, V any](ctx context.Context, fetch func(context.Context, K) (V, error), k K) (v V, err error) {
+// safeFetch calls fetch, turning a panic into an error (logged here with its stack: it runs
+// on a goroutine of its own, where a panic would end the process).
+func safeFetch[K, V any](ctx context.Context, c *Cache, fetch func(context.Context, K) (V, error), k K) (v V, err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			c.o.Logger.ErrorContext(ctx, "cache: fetch panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			err = fmt.Errorf("cache: fetch panicked: %v", p)
 		}
 	}()

@@ -93,6 +93,8 @@ type envOptions struct {
 	requestTimeout  time.Duration
 	// tracing, when set, instruments the gateway and its upstream HTTP client.
 	tracing *tracing.Tracing
+	// transport, when set, wraps the upstream HTTP client's transport.
+	transport func(http.RoundTripper) http.RoundTripper
 	// policy, when set, is given to every client (each provider its own copy).
 	policy func() *upstream.Policy
 	// rpClientCredentials makes the gateway authenticate to Redpanda with client credentials
@@ -138,6 +140,9 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	hc := upstream.NewHTTPClient()
 	if o.tracing != nil {
 		hc.Transport = o.tracing.Transport(hc.Transport)
+	}
+	if o.transport != nil {
+		hc.Transport = o.transport(hc.Transport)
 	}
 	pol := func() *upstream.Policy { return nil }
 	if o.policy != nil {

@@ -3,7 +3,9 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -21,8 +23,6 @@ const (
 	CodeUpstreamTimeout         = "UPSTREAM_TIMEOUT"
 	CodeUpstreamBadResponse     = "UPSTREAM_BAD_RESPONSE"
 )
-
-var errInternal = errors.New("internal error")
 
 // upstreamCodes maps each upstream kind to its code and the message clients see. Messages are
 // ours: an upstream body may carry anything.
@@ -72,19 +72,43 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Message = string(p) + ": " + msg
 			setCode(gqlErr, code)
 			gqlErr.Extensions["provider"] = string(p)
-		case errors.As(err, &preset):
-			// gqlgen's own errors are client-safe; the ones it sends here without a code come
-			// from coercing arguments (a malformed Time, say): the caller's input.
+		case errors.As(err, &preset) && !wrapsForeign(preset):
+			// gqlgen's own request errors (parsing, validation, variables) are client-safe;
+			// the ones without a code are about the caller's input. gqlgen also wraps every
+			// resolver error in a *gqlerror.Error: those wrapping anything but our own kinds
+			// fall through to default.
 			if gqlErr.Extensions["code"] == nil {
 				setCode(gqlErr, string(invite.CodeBadUserInput))
 			}
 		default:
-			log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx),
-				"operation", operationName(ctx), "error", err.Error())
+			if !errors.Is(err, errPanic) { // a panic was logged with its stack where it was recovered
+				log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx),
+					"operation", operationName(ctx), "error", err.Error())
+			}
 			gqlErr.Message = "internal error"
+			gqlErr.Extensions = nil
 			setCode(gqlErr, string(invite.CodeInternal))
 		}
 		return gqlErr
+	}
+}
+
+// wrapsForeign reports whether e is gqlgen's wrapper around an error that is neither one of
+// its own nor one of ours: a resolver's unexpected error, whose text is not for clients.
+func wrapsForeign(e *gqlerror.Error) bool {
+	var inner *gqlerror.Error
+	return e.Err != nil && !errors.As(e.Err, &inner)
+}
+
+// errPanic is what a recovered resolver panic becomes; recoverPanic has logged it.
+var errPanic = errors.New("resolver panicked")
+
+// recoverPanic logs a resolver panic with its stack and turns it into an internal error.
+func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
+	return func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "resolver panic", "request_id", RequestID(ctx), "operation", operationName(ctx),
+			"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return errPanic
 	}
 }
 

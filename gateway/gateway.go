@@ -98,6 +98,18 @@ func New(o Options) http.Handler {
 	if o.Limits.MaxComplexity <= 0 {
 		o.Limits.MaxComplexity = DefaultLimits.MaxComplexity
 	}
+	if o.Limits.MaxTokens <= 0 {
+		o.Limits.MaxTokens = DefaultLimits.MaxTokens
+	}
+	if o.Limits.MaxFields <= 0 {
+		o.Limits.MaxFields = DefaultLimits.MaxFields
+	}
+	if o.Limits.MaxSameName <= 0 {
+		o.Limits.MaxSameName = DefaultLimits.MaxSameName
+	}
+	if o.Limits.MaxSpreads <= 0 {
+		o.Limits.MaxSpreads = DefaultLimits.MaxSpreads
+	}
 
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{Providers: o.Providers, Now: o.Now},
@@ -114,6 +126,9 @@ func New(o Options) http.Handler {
 	if o.APQ != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})
 	}
+	// After APQ, which may fill in the query; gqlgen's own token limit backs it up.
+	srv.Use(newQuerySize(o.Limits))
+	srv.SetParserTokenLimit(o.Limits.MaxTokens)
 	srv.Use(&queryLimits{limits: o.Limits})
 	if o.Metrics != nil {
 		srv.Use(o.Metrics.GraphQL())
@@ -129,16 +144,13 @@ func New(o Options) http.Handler {
 	}
 	srv.AroundFields(resolvers.EntityGuard)
 	srv.SetErrorPresenter(presenter(o.Logger))
-	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
-		o.Logger.ErrorContext(ctx, "resolver panic", "panic", p, "request_id", RequestID(ctx))
-		return errInternal
-	})
+	srv.SetRecoverFunc(recoverPanic(o.Logger))
 
 	var gql http.Handler = loaders.Middleware(o.Providers, loaderOpts, srv)
 	if rc != nil {
 		gql = rc.middleware(gql)
 	}
-	gql = limitBody(o.MaxBodyBytes, overHTTP(withTimeout(o.RequestTimeout, gql)))
+	gql = checkProtocol(limitBody(o.MaxBodyBytes, overHTTP(withTimeout(o.RequestTimeout, gql))))
 	if len(o.APIKeys) > 0 {
 		gql = requireAPIKey(o.APIKeys, gql)
 	}

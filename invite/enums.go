@@ -1,7 +1,6 @@
 package invite
 
 import (
-	"fmt"
 	"io"
 	"strconv"
 )
@@ -114,10 +113,10 @@ func (t *ScopeType) UnmarshalGQL(v any) error {
 func unmarshalEnum[T ~string](v any, dst *T, valid func(T) bool, name string) error {
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("%s must be a string", name)
+		return Errorf(CodeBadUserInput, "%s must be a string", name)
 	}
 	if !valid(T(s)) {
-		return fmt.Errorf("%q is not a valid %s", s, name)
+		return Errorf(CodeBadUserInput, "%q is not a valid %s", s, name)
 	}
 	*dst = T(s)
 	return nil
