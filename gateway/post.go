@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -28,14 +29,18 @@ func (post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecuto
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeResponse(w, http.StatusOK, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %v", err)}))
+		if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			tooLarge(w, tooBig.Limit)
+			return
+		}
+		writeResponse(w, http.StatusBadRequest, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read the request body")}))
 		return
 	}
 	var params graphql.RawParams
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber() // variables keep their numbers exact, as gqlgen's transports do
 	if err := dec.Decode(&params); err != nil {
-		writeResponse(w, http.StatusBadRequest, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %v", err)}))
+		writeResponse(w, http.StatusBadRequest, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("%s", bodyError(err))}))
 		return
 	}
 	params.Headers = r.Header
@@ -47,6 +52,23 @@ func (post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecuto
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeResponse(w, http.StatusOK, responses(ctx))
+}
+
+// bodyError says what is wrong with a request body that does not decode, in the protocol's
+// words: encoding/json's messages name Go types and struct fields.
+func bodyError(err error) string {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		switch te.Field {
+		case "query", "operationName":
+			return `"` + te.Field + `" must be a string`
+		case "variables", "extensions":
+			return `"` + te.Field + `" must be a JSON object`
+		case "":
+			return "the request body must be a JSON object"
+		}
+		return `"` + te.Field + `" has the wrong type`
+	}
+	return "the request body is not valid JSON"
 }
 
 // responseContentType picks the answer's media type from the Accept header as gqlgen does:
