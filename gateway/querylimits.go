@@ -26,10 +26,18 @@ type Limits struct {
 	// page size they ask for (first). Default 10000: a full 100-item page with every field,
 	// plus headroom.
 	MaxComplexity int
+	// MaxTokens bounds a document's lexical tokens; MaxFields the fields it writes (each
+	// fragment once); MaxSameName the fields merged under one response name into a selection
+	// set (spreads expanded); MaxSpreads the fragments spread into one selection set. These
+	// are checked before validation, whose cost grows with their squares (see querySize).
+	// Defaults 5000, 1000, 30 and 50; gqlgen's full introspection query has 180 tokens and 69
+	// fields.
+	MaxTokens, MaxFields, MaxSameName, MaxSpreads int
 }
 
 // DefaultLimits are the production defaults.
-var DefaultLimits = Limits{MaxDepth: 10, MaxAliases: 30, MaxComplexity: 10_000}
+var DefaultLimits = Limits{MaxDepth: 10, MaxAliases: 30, MaxComplexity: 10_000,
+	MaxTokens: 5000, MaxFields: 1000, MaxSameName: 30, MaxSpreads: 50}
 
 // Costs of lists whose size is not chosen by the caller.
 const (
