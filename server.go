@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,6 +36,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal stops the process at once, without waiting for the drain
+	}()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, hooks{}); err != nil {
 		fmt.Fprintln(os.Stderr, "invitegw:", err)
 		os.Exit(1)
@@ -120,6 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	m.RegisterCache(c)
 	set.Cache = c
 	set.TTL = providers.TTL{Invitations: cfg.Cache.TTLInvitations, Directory: cfg.Cache.TTLDirectory}
+	life := &lifecycle{}
 	handler := gateway.New(gateway.Options{
 		Providers:      set,
 		Logger:         logger,
@@ -128,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		APIKeys:        cfg.APIKeys,
 		CORSOrigins:    cfg.CORSOrigins,
 		Metrics:        m,
-		Ready:          readiness(set, redisClient, breakers),
+		Ready:          readiness(life, set, redisClient, breakers),
 		RequestTimeout: cfg.RequestTimeout,
 		ResponseCache:  !cfg.Cache.Off && !cfg.Cache.NoResponses,
 		Tracing:        enabled(tr),
@@ -139,7 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           life.closeWhileDraining(handler),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -163,19 +167,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		h.ready <- ln.Addr().String()
 	}
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	return serve(ctx, srv, ln, life, cfg.ShutdownDrain, cfg.ShutdownTimeout, logger)
 }
 
 // servePprof serves net/http/pprof on its own listener, so profiling is opt-in and never
@@ -235,26 +227,24 @@ func enabled(tr *tracing.Tracing) *tracing.Tracing {
 	return nil
 }
 
-// readiness reports whether this instance should take traffic: Redis, when configured, must
-// answer (the cache fails open, but an instance cut off from it is a worse peer than the
-// others), and it lists each configured provider.
-func readiness(set *providers.Set, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
+// readiness reports whether this instance should take traffic: not while it drains. It
+// reports the cache store and each provider's breaker too, but neither makes it unready:
+// every replica shares them, so a Redis outage or an open breaker would take every replica
+// out of the load balancer at once, while each can still answer (the cache fails open).
+func readiness(life *lifecycle, set *providers.Set, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
 	return func(ctx context.Context) (bool, any) {
-		ready := true
-		report := map[string]any{}
+		ready := !life.draining.Load()
+		report := map[string]any{"draining": !ready}
 		switch {
 		case rc == nil:
 			report["cache"] = map[string]any{"store": "memory", "ok": true}
 		default:
 			err := rc.Ping(ctx).Err()
 			report["cache"] = map[string]any{"store": "redis", "ok": err == nil}
-			ready = err == nil
 		}
 		provs := map[string]any{}
 		for _, p := range invite.Providers {
 			if set.Enabled(p) {
-				// An open breaker is reported, not made fatal: every instance sees the same
-				// upstream, so taking this one out of rotation would not help.
 				provs[string(p)] = map[string]any{"configured": true, "breaker": breakers[p].State().String()}
 			}
 		}

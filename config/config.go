@@ -30,6 +30,10 @@ type Config struct {
 	DemoChaos float64
 	// RequestTimeout bounds a whole GraphQL request, end to end.
 	RequestTimeout time.Duration
+	// ShutdownDrain is how long the server keeps serving after SIGTERM, with /readyz 503 and
+	// Connection: close, so that a load balancer takes it out of rotation before it stops
+	// accepting. ShutdownTimeout then bounds finishing the requests in flight.
+	ShutdownDrain, ShutdownTimeout time.Duration
 	// APIKeys, when set, are required of every GraphQL client.
 	APIKeys []string
 	// CORSOrigins may call the API from a browser.
@@ -119,6 +123,8 @@ const (
 
 	DefaultUpstreamTimeout = 5 * time.Second
 	DefaultRequestTimeout  = 15 * time.Second
+	DefaultShutdownDrain   = 5 * time.Second
+	DefaultShutdownTimeout = 10 * time.Second
 
 	DefaultTTLInvitations = 30 * time.Second
 	DefaultTTLDirectory   = 5 * time.Minute
@@ -184,6 +190,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	c.Elastic.Timeout = dur("INVITEGW_ELASTIC_TIMEOUT", DefaultUpstreamTimeout, 100*time.Millisecond)
 	c.Frontier.Timeout = dur("INVITEGW_FRONTIER_TIMEOUT", DefaultUpstreamTimeout, 100*time.Millisecond)
 	c.RequestTimeout = dur("INVITEGW_REQUEST_TIMEOUT", DefaultRequestTimeout, time.Second)
+	c.ShutdownDrain = dur("INVITEGW_SHUTDOWN_DRAIN", DefaultShutdownDrain, 0)
+	c.ShutdownTimeout = dur("INVITEGW_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second)
 	c.DemoLatency = dur("INVITEGW_DEMO_LATENCY", 0, 0)
 	if v := getenv("INVITEGW_DEMO_CHAOS"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -259,6 +267,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.Demo {
 		// The demo wires its own sample upstreams; no provider needs to be configured.
 		c.Introspection = true
+		// No load balancer waits on a demo: Ctrl-C stops it at once unless a drain is set.
+		if getenv("INVITEGW_SHUTDOWN_DRAIN") == "" {
+			c.ShutdownDrain = 0
+		}
 		return c, nil
 	}
 	return c, c.Validate()

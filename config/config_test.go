@@ -31,6 +31,8 @@ func TestLoadValid(t *testing.T) {
 		Addr:                 "127.0.0.1:9000",
 		DemoFrontierProtocol: "rest",
 		RequestTimeout:       DefaultRequestTimeout,
+		ShutdownDrain:        DefaultShutdownDrain,
+		ShutdownTimeout:      DefaultShutdownTimeout,
 		Redpanda:             Redpanda{Timeout: 2 * time.Second, URL: DefaultRedpandaURL, ClientID: "id", ClientSecret: "secret"},
 		Elastic:              Elastic{Timeout: DefaultUpstreamTimeout, URL: DefaultElasticURL, APIKey: "key", Organizations: []string{"1004", "2098"}},
 		Frontier: Frontier{Protocol: "rest", Timeout: DefaultUpstreamTimeout, URL: "https://frontier.internal", Token: "tok",
@@ -82,6 +84,10 @@ func TestLoadErrors(t *testing.T) {
 		{"ttl negative", map[string]string{"INVITEGW_CACHE_TTL_INVITATIONS": "-5s"}, []string{"-demo"}, "must be between"},
 		{"grace absurd", map[string]string{"INVITEGW_CACHE_STALE_GRACE": "9000h"}, []string{"-demo"},
 			"INVITEGW_CACHE_STALE_GRACE must be between 0s and 24h0m0s"},
+		{"shutdown timeout zero", map[string]string{"INVITEGW_SHUTDOWN_TIMEOUT": "0s"}, []string{"-demo"},
+			"INVITEGW_SHUTDOWN_TIMEOUT must be between 1s and 24h0m0s, got 0s"},
+		{"drain negative", map[string]string{"INVITEGW_SHUTDOWN_DRAIN": "-1s"}, []string{"-demo"},
+			"INVITEGW_SHUTDOWN_DRAIN must be between 0s and 24h0m0s, got -1s"},
 		{"redis url scheme", map[string]string{"INVITEGW_REDIS_URL": "http://localhost:6379"}, []string{"-demo"},
 			"INVITEGW_REDIS_URL must look like redis://"},
 		{"redis url with password is not echoed", map[string]string{"INVITEGW_REDIS_URL": "ftp://u:hunter2@h"}, []string{"-demo"},
@@ -163,5 +169,31 @@ func TestLoadDemoNeedsNothing(t *testing.T) {
 	c, err := Load([]string{"-demo"}, env(nil), io.Discard)
 	if err != nil || !c.Demo || c.Addr != DefaultAddr || !c.Introspection {
 		t.Fatalf("Load(-demo) = %+v, %v", c, err)
+	}
+}
+
+func TestLoadShutdown(t *testing.T) {
+	tests := []struct {
+		name         string
+		args         []string
+		env          map[string]string
+		drain, limit time.Duration
+	}{
+		{"production defaults", nil, map[string]string{"INVITEGW_REDPANDA_TOKEN": "t"}, DefaultShutdownDrain, DefaultShutdownTimeout},
+		{"the demo stops at once", []string{"-demo"}, nil, 0, DefaultShutdownTimeout},
+		{"the demo with a drain", []string{"-demo"}, map[string]string{"INVITEGW_SHUTDOWN_DRAIN": "2s"}, 2 * time.Second, DefaultShutdownTimeout},
+		{"set", nil, map[string]string{"INVITEGW_REDPANDA_TOKEN": "t", "INVITEGW_SHUTDOWN_DRAIN": "0s", "INVITEGW_SHUTDOWN_TIMEOUT": "30s"},
+			0, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, env(tt.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.ShutdownDrain != tt.drain || c.ShutdownTimeout != tt.limit {
+				t.Fatalf("drain %v, timeout %v; want %v, %v", c.ShutdownDrain, c.ShutdownTimeout, tt.drain, tt.limit)
+			}
+		})
 	}
 }
