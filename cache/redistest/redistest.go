@@ -1,20 +1,18 @@
 // Package redistest runs a real redis-server for tests: a child process on a free loopback
 // port, with no persistence, stopped when the test ends. It never touches a Redis the machine
-// already runs.
+// already runs. StartCluster and StartSentinel run the two replicated setups the gateway
+// supports, a Redis Cluster and a Sentinel-managed primary, with crashes and failovers on
+// demand.
 //
 // Without a redis-server binary the test is skipped, except in CI (CI=true), where that is a
 // failure: CI must install it.
 package redistest
 
 import (
-	"context"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -32,15 +30,8 @@ type Server struct {
 // Start starts a redis-server and waits until it answers PING.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redistest: redis-server not found; CI must install it (apt-get install -y redis-server)")
-		}
-		t.Skip("redistest: redis-server not installed")
-	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
-	var lastErr error
+	s := &Server{t: t, bin: redisServer(t), dir: t.TempDir()}
+	var err, lastErr error
 	for range 5 { // a free port can be taken between finding it and binding it
 		if s.port, err = freePort(); err != nil {
 			t.Fatal(err)
@@ -55,7 +46,7 @@ func Start(t testing.TB) *Server {
 }
 
 // Addr is host:port.
-func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+func (s *Server) Addr() string { return addr(s.port) }
 
 // URL is the redis:// URL of the server.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
@@ -87,40 +78,15 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) start() error {
-	cmd := exec.Command(s.bin,
+	proc, exited, err := spawn(s.bin, s.port,
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", s.dir, "--daemonize", "no",
 		"--loglevel", "warning", "--logfile", "")
-	if err := cmd.Start(); err != nil {
+	if err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			s.proc, s.exited = cmd.Process, exited
-			return nil
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("redis-server on port %d exited: %v", s.port, err)
-		case <-tick.C:
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("redis-server on port %d did not answer PING: %v", s.port, err)
-		}
-	}
+	s.proc, s.exited = proc, exited
+	return nil
 }
 
 func freePort() (int, error) {
