@@ -120,6 +120,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if redisClient != nil {
 		defer redisClient.Close()
 	}
+	defer func() {
+		// Invalidations still being retried land before Redis is closed, within a bound.
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.Close(closeCtx); err != nil {
+			logger.Error("cache invalidations still pending at exit", "error", err.Error())
+		}
+	}()
 	m.RegisterCache(c)
 	set.Cache = c
 	set.TTL = providers.TTL{Invitations: cfg.Cache.TTLInvitations, Directory: cfg.Cache.TTLDirectory}
@@ -132,7 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		APIKeys:        cfg.APIKeys,
 		CORSOrigins:    cfg.CORSOrigins,
 		Metrics:        m,
-		Ready:          readiness(life, set, redisClient, breakers),
+		Ready:          readiness(life, set, c, redisClient, breakers),
 		RequestTimeout: cfg.RequestTimeout,
 		ResponseCache:  !cfg.Cache.Off && !cfg.Cache.NoResponses,
 		Tracing:        enabled(tr),
@@ -204,6 +212,12 @@ func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cac
 	if !cfg.Redis() {
 		return cache.New(cache.NewMemory(nil), opts), nil, nil
 	}
+	// go-redis logs through slog, at most a line a minute (a dead node makes many).
+	redis.SetLogger(cache.NewRedisLog(logger, time.Minute))
+	// While Redis fails, a small process-local copy keeps the upstreams from being asked on
+	// every request (cache.Options.Fallback).
+	opts.Fallback = cache.NewMemory(nil)
+	opts.Fallback.SetLimits(fallbackEntries, fallbackBytes)
 	client, err := cache.NewRedisClient(cache.RedisOptions{
 		URL: cfg.RedisURL, ClusterAddrs: cfg.RedisClusterAddrs, SentinelAddrs: cfg.RedisSentinelAddrs,
 		MasterName: cfg.RedisSentinelMaster, Password: cfg.RedisPassword,
@@ -219,6 +233,12 @@ func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cac
 	return cache.New(cache.NewRedis(client), opts), client, nil
 }
 
+// Bounds of the in-process fallback used while Redis fails: a few seconds of the working set.
+const (
+	fallbackEntries = 10_000
+	fallbackBytes   = 32 << 20
+)
+
 // enabled is tr when it exports spans, else nil: the gateway then adds no tracing at all.
 func enabled(tr *tracing.Tracing) *tracing.Tracing {
 	if tr.Enabled() {
@@ -231,7 +251,7 @@ func enabled(tr *tracing.Tracing) *tracing.Tracing {
 // reports the cache store and each provider's breaker too, but neither makes it unready:
 // every replica shares them, so a Redis outage or an open breaker would take every replica
 // out of the load balancer at once, while each can still answer (the cache fails open).
-func readiness(life *lifecycle, set *providers.Set, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
+func readiness(life *lifecycle, set *providers.Set, c *cache.Cache, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
 	return func(ctx context.Context) (bool, any) {
 		ready := !life.draining.Load()
 		report := map[string]any{"draining": !ready}
@@ -240,7 +260,7 @@ func readiness(life *lifecycle, set *providers.Set, rc redis.UniversalClient, br
 			report["cache"] = map[string]any{"store": "memory", "ok": true}
 		default:
 			err := rc.Ping(ctx).Err()
-			report["cache"] = map[string]any{"store": "redis", "ok": err == nil}
+			report["cache"] = map[string]any{"store": "redis", "ok": err == nil, "failing": c.Stats().StoreFailing}
 		}
 		provs := map[string]any{}
 		for _, p := range invite.Providers {

@@ -166,14 +166,14 @@ func TestMetricsAndReadiness(t *testing.T) {
 	}
 
 	status, body = get(t, base+"/readyz")
-	if status != 200 || !strings.Contains(body, `"store":"redis"`) || !strings.Contains(body, `"ready":true`) {
+	if status != 200 || !strings.Contains(body, `"cache":{"failing":false,"ok":true,"store":"redis"}`) || !strings.Contains(body, `"ready":true`) {
 		t.Fatalf("/readyz with Redis up: %d %s", status, body)
 	}
 	// Every replica shares the Redis: its outage must not take them all out of a load
 	// balancer. It is reported, and the instance stays ready (the cache fails open).
 	redisSrv.Stop()
 	status, body = get(t, base+"/readyz")
-	if status != http.StatusOK || !strings.Contains(body, `"ready":true`) || !strings.Contains(body, `"cache":{"ok":false,"store":"redis"}`) ||
+	if status != http.StatusOK || !strings.Contains(body, `"ready":true`) || !strings.Contains(body, `"cache":{"failing":false,"ok":false,"store":"redis"}`) ||
 		!strings.Contains(body, `"REDPANDA":{"breaker":"closed","configured":true}`) {
 		t.Fatalf("/readyz with Redis down: %d %s", status, body)
 	}

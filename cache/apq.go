@@ -29,7 +29,5 @@ func (a *APQ) Get(ctx context.Context, hash string) (string, bool) {
 
 // Add implements graphql.Cache.
 func (a *APQ) Add(ctx context.Context, hash, query string) {
-	a.c.guard(ctx, "apq write", func(ctx context.Context) error {
-		return a.c.store.SetMany(ctx, []Entry{{Key: apqKey(hash), Value: []byte(query), TTL: APQTTL}})
-	})
+	a.c.set(ctx, "apq write", []Entry{{Key: apqKey(hash), Value: []byte(query), TTL: APQTTL}})
 }

@@ -30,8 +30,16 @@ type Options struct {
 	LogEvery time.Duration
 	// MaxConcurrent bounds the upstream fetches one batch runs at once. Default 16.
 	MaxConcurrent int
-	Logger        *slog.Logger
-	Now           func() time.Time
+	// Fallback, when set, holds what this instance fetched while the store failed to take it
+	// (Redis down, or one Cluster node), each entry for at most FallbackTTL (default 5s): the
+	// upstreams then see about one call per key per FallbackTTL from each instance instead of
+	// one per request. It is read only for keys the store fails for, and a key the store
+	// answers for is dropped from it, so instances never serve each other's stale data in
+	// normal operation (and at most FallbackTTL old while the store flaps).
+	Fallback    *Memory
+	FallbackTTL time.Duration
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Cache is cache-aside over a Store. Safe for concurrent use; share one per process.
@@ -52,6 +60,15 @@ type Cache struct {
 
 	hits, misses, stale, storeErrors atomic.Int64
 	respHits, respMisses             atomic.Int64
+	fallbackReads                    atomic.Int64
+	invalidationRetries, lost        atomic.Int64
+	// failing is set when a store call fails, and cleared when a read succeeds in full.
+	failing atomic.Bool
+	// pending counts invalidations still being retried, for Close; wake is closed (and
+	// replaced) when the store answers again, so they retry at once.
+	pending sync.WaitGroup
+	wakeMu  sync.Mutex
+	wake    chan struct{}
 
 	logMu      sync.Mutex
 	lastLog    time.Time
@@ -78,7 +95,11 @@ func New(store Store, o Options) *Cache {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	c := &Cache{store: store, o: o, flights: map[string]*flight{}, decoded: map[string]decodedValue{}, seed: maphash.MakeSeed()}
+	if o.FallbackTTL <= 0 {
+		o.FallbackTTL = 5 * time.Second
+	}
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, decoded: map[string]decodedValue{}, seed: maphash.MakeSeed(),
+		wake: make(chan struct{})}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
 		MaxRequests: 1,
@@ -93,11 +114,20 @@ func New(store Store, o Options) *Cache {
 // Stats are the cache's counters since start.
 type Stats struct {
 	Hits, Misses, Stale, StoreErrors int64
+	// FallbackReads counts keys read from the fallback because the store failed.
+	FallbackReads int64
+	// InvalidationRetries counts invalidations that did not land at once; InvalidationsLost
+	// those given up (see Invalidate).
+	InvalidationRetries, InvalidationsLost int64
+	// StoreFailing is true from a failed store call to the next read it answers in full.
+	StoreFailing bool
 }
 
 // Stats returns the counters.
 func (c *Cache) Stats() Stats {
-	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), StoreErrors: c.storeErrors.Load()}
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), StoreErrors: c.storeErrors.Load(),
+		FallbackReads: c.fallbackReads.Load(), InvalidationRetries: c.invalidationRetries.Load(), InvalidationsLost: c.lost.Load(),
+		StoreFailing: c.failing.Load()}
 }
 
 // Kind describes one kind of cached value.
@@ -326,7 +356,7 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	}
 	wg.Wait()
 	if len(writes) > 0 {
-		c.guard(ctx, "write", func(ctx context.Context) error { return c.store.SetMany(ctx, writes) })
+		c.set(ctx, "write", writes)
 	}
 	c.mu.Lock()
 	for i, f := range lead {
@@ -398,32 +428,124 @@ func safeFetch[K, V any](ctx context.Context, c *Cache, fetch func(context.Conte
 	return fetch(ctx, k)
 }
 
-// Delete removes keys, e.g. after a write made them stale. Failures are logged and counted;
-// the entries then expire on their own.
-func (c *Cache) Delete(ctx context.Context, keys ...string) {
-	c.guard(ctx, "delete", func(ctx context.Context) error { return c.store.Del(ctx, keys...) })
-}
-
-// mget reads through the breaker; any failure is a miss for every key.
+// mget reads through the breaker. Keys the store fails for (all of them when it is down or
+// the breaker is open, some when one Cluster node is) are read from the fallback, else missed.
 func (c *Cache) mget(ctx context.Context, keys []string) [][]byte {
+	var partial *KeyErrors
 	vals, err := c.breaker.Execute(func() ([][]byte, error) {
-		return c.store.MGet(ctx, keys)
-	})
-	if err != nil || len(vals) != len(keys) {
-		if err == nil {
-			err = fmt.Errorf("store returned %d values for %d keys", len(vals), len(keys))
+		vals, err := c.store.MGet(ctx, keys)
+		if ke, ok := errors.AsType[*KeyErrors](err); ok && len(vals) == len(keys) {
+			partial = ke // one node down is not the store down: keep the breaker closed
+			return vals, nil
 		}
+		return vals, err
+	})
+	if err == nil && len(vals) != len(keys) {
+		err = fmt.Errorf("store returned %d values for %d keys", len(vals), len(keys))
+	}
+	switch {
+	case err != nil:
 		c.storeFailed(ctx, "read", err)
-		return make([][]byte, len(keys))
+		vals = make([][]byte, len(keys))
+		c.fromFallback(keys, vals, all(len(keys)))
+	case partial != nil:
+		c.storeFailed(ctx, "read", partial)
+		c.forget(keys, partial.Failed)
+		c.fromFallback(keys, vals, partial.Failed)
+	default:
+		c.forget(keys, nil)
+		c.storeAnswered()
 	}
 	return vals
 }
 
-func (c *Cache) guard(ctx context.Context, op string, f func(context.Context) error) {
-	_, err := c.breaker.Execute(func() ([][]byte, error) { return nil, f(ctx) })
-	if err != nil {
-		c.storeFailed(ctx, op, err)
+// forget drops from the fallback the keys the store has just answered for (all but failed):
+// a copy kept there may predate a write another instance made since, and must not be read
+// when the store fails again.
+func (c *Cache) forget(keys []string, failed []int) {
+	if c.o.Fallback == nil || !c.failing.Load() {
+		return
 	}
+	answered := make([]string, 0, len(keys)-len(failed))
+	for i, k := range keys {
+		if !slices.Contains(failed, i) {
+			answered = append(answered, k)
+		}
+	}
+	_ = c.o.Fallback.Del(context.Background(), answered...)
+}
+
+// set writes entries through the breaker; what the store fails to take goes to the fallback.
+func (c *Cache) set(ctx context.Context, op string, entries []Entry) {
+	var partial *KeyErrors
+	_, err := c.breaker.Execute(func() ([][]byte, error) {
+		err := c.store.SetMany(ctx, entries)
+		if ke, ok := errors.AsType[*KeyErrors](err); ok {
+			partial = ke
+			return nil, nil
+		}
+		return nil, err
+	})
+	switch {
+	case err != nil:
+		c.storeFailed(ctx, op, err)
+		c.keep(entries)
+	case partial != nil:
+		c.storeFailed(ctx, op, partial)
+		failed := make([]Entry, len(partial.Failed))
+		for j, i := range partial.Failed {
+			failed[j] = entries[i]
+		}
+		c.keep(failed)
+	}
+}
+
+// fromFallback fills vals at idx from the fallback.
+func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int) {
+	if c.o.Fallback == nil {
+		return
+	}
+	want := make([]string, len(idx))
+	for j, i := range idx {
+		want[j] = keys[i]
+	}
+	got, _ := c.o.Fallback.MGet(context.Background(), want)
+	for j, i := range idx {
+		if got[j] != nil {
+			vals[i] = got[j]
+			c.fallbackReads.Add(1)
+		}
+	}
+}
+
+// keep puts entries the store did not take into the fallback, for at most FallbackTTL.
+func (c *Cache) keep(entries []Entry) {
+	if c.o.Fallback == nil {
+		return
+	}
+	short := make([]Entry, len(entries))
+	for i, e := range entries {
+		short[i] = Entry{Key: e.Key, Value: e.Value, TTL: min(e.TTL, c.o.FallbackTTL)}
+	}
+	_ = c.o.Fallback.SetMany(context.Background(), short)
+}
+
+// storeAnswered wakes the invalidations waiting to retry when the store answers a whole read
+// again after failing.
+func (c *Cache) storeAnswered() {
+	if c.failing.CompareAndSwap(true, false) {
+		c.wakeMu.Lock()
+		close(c.wake)
+		c.wake = make(chan struct{})
+		c.wakeMu.Unlock()
+	}
+}
+
+// woken is closed the next time the store answers again after failing.
+func (c *Cache) woken() <-chan struct{} {
+	c.wakeMu.Lock()
+	defer c.wakeMu.Unlock()
+	return c.wake
 }
 
 // storeFailed counts a store error and logs at most one line per LogEvery, saying how many
@@ -433,6 +555,7 @@ func (c *Cache) storeFailed(ctx context.Context, op string, err error) {
 		return
 	}
 	c.storeErrors.Add(1)
+	c.failing.Store(true)
 	now := c.o.Now()
 	c.logMu.Lock()
 	if now.Sub(c.lastLog) < c.o.LogEvery {

@@ -163,6 +163,16 @@ func (c *counter) fetch(_ context.Context, k string) ([]string, error) {
 
 func (c *counter) n(k string) int { c.mu.Lock(); defer c.mu.Unlock(); return c.calls[k] }
 
+func (c *counter) total() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, v := range c.calls {
+		n += v
+	}
+	return n
+}
+
 func TestCacheAside(t *testing.T) {
 	stores(t, newClock(), func(t *testing.T, s cache.Store) {
 		clock := newClock()

@@ -24,9 +24,6 @@ func NewRedis(client redis.UniversalClient) *Redis {
 	return &Redis{client: client, cluster: cluster}
 }
 
-// Client is the underlying client, for health checks and shutdown.
-func (r *Redis) Client() redis.UniversalClient { return r.client }
-
 // MGet implements Store.
 func (r *Redis) MGet(ctx context.Context, keys []string) ([][]byte, error) {
 	out := make([][]byte, len(keys))
@@ -35,21 +32,19 @@ func (r *Redis) MGet(ctx context.Context, keys []string) ([][]byte, error) {
 	}
 	if r.cluster {
 		cmds := make([]*redis.StringCmd, len(keys))
-		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, k := range keys {
 				cmds[i] = p.Get(ctx, k)
 			}
 			return nil
 		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, err
-		}
-		for i, c := range cmds {
-			if b, err := c.Bytes(); err == nil {
+		return out, perKey(len(keys), func(i int) error {
+			b, err := cmds[i].Bytes()
+			if err == nil {
 				out[i] = b
 			}
-		}
-		return out, nil
+			return err
+		})
 	}
 	vals, err := r.client.MGet(ctx, keys...).Result()
 	if err != nil {
@@ -63,18 +58,40 @@ func (r *Redis) MGet(ctx context.Context, keys []string) ([][]byte, error) {
 	return out, nil
 }
 
+// perKey gathers the outcome of n pipelined commands: nil when each succeeded (a missing key
+// is no failure), the first error when all failed, else *KeyErrors naming the failed ones.
+func perKey(n int, errOf func(i int) error) error {
+	var ke KeyErrors
+	for i := range n {
+		if err := errOf(i); err != nil && !errors.Is(err, redis.Nil) {
+			ke.Failed = append(ke.Failed, i)
+			if ke.Err == nil {
+				ke.Err = err
+			}
+		}
+	}
+	switch len(ke.Failed) {
+	case 0:
+		return nil
+	case n:
+		return ke.Err
+	}
+	return &ke
+}
+
 // SetMany implements Store with one pipeline of SET ... PX.
 func (r *Redis) SetMany(ctx context.Context, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, e := range entries {
-			p.Set(ctx, e.Key, e.Value, e.TTL)
+	cmds := make([]*redis.StatusCmd, len(entries))
+	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, e := range entries {
+			cmds[i] = p.Set(ctx, e.Key, e.Value, e.TTL)
 		}
 		return nil
 	})
-	return err
+	return perKey(len(entries), func(i int) error { return cmds[i].Err() })
 }
 
 // Del implements Store. On a Cluster each key is its own DEL (keys may live in different slots).
@@ -85,13 +102,14 @@ func (r *Redis) Del(ctx context.Context, keys ...string) error {
 	if !r.cluster {
 		return r.client.Del(ctx, keys...).Err()
 	}
-	_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, k := range keys {
-			p.Del(ctx, k)
+	cmds := make([]*redis.IntCmd, len(keys))
+	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Del(ctx, k)
 		}
 		return nil
 	})
-	return err
+	return perKey(len(keys), func(i int) error { return cmds[i].Err() })
 }
 
 // RedisOptions say how to reach Redis.
@@ -154,7 +172,15 @@ func NewRedisClient(o RedisOptions) (redis.UniversalClient, error) {
 		return nil, errors.New("cache: no Redis address")
 	}
 	if len(o.ClusterAddrs) > 0 {
-		return redis.NewClusterClient(u.Cluster()), nil
+		co := u.Cluster()
+		co.ClusterStateReloadInterval = clusterStateRefresh
+		// One redirect: a MOVED answer after a failover goes to the slot's new master at
+		// once (go-redis reloads the slot map on it). More would multiply the time spent on
+		// a dead node's keys, which the Cache serves from elsewhere anyway.
+		co.MaxRedirects = 1
+		cc := redis.NewClusterClient(co)
+		cc.OnNewNode(func(node *redis.Client) { node.AddHook(reloadOnFailure{cluster: cc}) })
+		return cc, nil
 	}
 	if u.MasterName != "" {
 		return redis.NewFailoverClient(u.Failover()), nil

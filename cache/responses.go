@@ -31,9 +31,13 @@ type Responses struct {
 // Responses returns the response cache of scope.
 func (c *Cache) Responses(scope string) *Responses { return &Responses{c: c, scope: scope} }
 
-// generationTTL outlives every response entry (their freshness is capped by the longest
-// cache TTL, 24h), so a generation key never expires while an entry it guards is readable.
-const generationTTL = 25 * time.Hour
+// maxDuration is the longest any cached value stays fresh (the longest TTL configuration
+// accepts); generationTTL outlives it, so a generation key never expires while an entry it
+// guards is readable.
+const (
+	maxDuration   = 24 * time.Hour
+	generationTTL = maxDuration + time.Hour
+)
 
 func (r *Responses) key(req string) string { return Prefix + "resp:" + r.scope + ":" + req }
 func (r *Responses) genKey() string        { return Prefix + "respgen:" + r.scope }
@@ -96,18 +100,20 @@ func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, fresh
 	}
 	b.WriteByte('\n')
 	b.Write(data)
-	r.c.guard(ctx, "response write", func(ctx context.Context) error {
-		return r.c.store.SetMany(ctx, []Entry{{Key: r.key(req), Value: b.Bytes(), TTL: ttl}})
-	})
+	r.c.set(ctx, "response write", []Entry{{Key: r.key(req), Value: b.Bytes(), TTL: ttl}})
 }
 
-// Invalidate makes every response cached so far in this scope a miss, for every instance
-// sharing the store.
-func (r *Responses) Invalidate(ctx context.Context) {
+// NewGeneration is the entry that, once stored, makes every response cached so far in this
+// scope a miss for every instance sharing the store: pass it to Cache.Invalidate along with
+// the keys a write made stale, so both land (or are retried) together.
+func (r *Responses) NewGeneration() Entry {
 	var g [8]byte
 	_, _ = rand.Read(g[:])
-	gen := hex.EncodeToString(g[:])
-	r.c.guard(ctx, "response invalidate", func(ctx context.Context) error {
-		return r.c.store.SetMany(ctx, []Entry{{Key: r.genKey(), Value: []byte(gen), TTL: generationTTL}})
-	})
+	return Entry{Key: r.genKey(), Value: []byte(hex.EncodeToString(g[:])), TTL: generationTTL}
+}
+
+// Invalidate stores a new generation (see NewGeneration) durably: Cache.Invalidate, within
+// the longest any response stays fresh.
+func (r *Responses) Invalidate(ctx context.Context) {
+	r.c.Invalidate(ctx, nil, []Entry{r.NewGeneration()}, maxDuration)
 }

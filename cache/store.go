@@ -23,6 +23,7 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -57,3 +58,18 @@ func (Noop) SetMany(context.Context, []Entry) error { return nil }
 
 // Del implements Store.
 func (Noop) Del(context.Context, ...string) error { return nil }
+
+// KeyErrors is a store's error for some keys of a call while the others succeeded: a Cluster
+// with one node down fails only the keys in that node's slots. Failed indexes the keys (MGet,
+// Del) or entries (SetMany) passed in. A node that fails is not the store that fails: the
+// Cache keeps using the store for the other keys.
+type KeyErrors struct {
+	Failed []int
+	Err    error // the first failure
+}
+
+func (e *KeyErrors) Error() string {
+	return fmt.Sprintf("%d keys failed: %v", len(e.Failed), e.Err)
+}
+
+func (e *KeyErrors) Unwrap() error { return e.Err }

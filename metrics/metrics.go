@@ -103,12 +103,26 @@ func (m *Metrics) RegisterCache(c *cache.Cache) {
 		{"invitegw_cache_misses_total", "Cache reads that went to the upstream.", func(s cache.Stats) int64 { return s.Misses }},
 		{"invitegw_cache_stale_total", "Expired copies served because the upstream failed.", func(s cache.Stats) int64 { return s.Stale }},
 		{"invitegw_cache_store_errors_total", "Failed calls to the cache store (Redis).", func(s cache.Stats) int64 { return s.StoreErrors }},
+		{"invitegw_cache_fallback_reads_total", "Keys read from the in-process fallback while the store failed.",
+			func(s cache.Stats) int64 { return s.FallbackReads }},
+		{"invitegw_cache_invalidation_retries_total", "Invalidations after a write that the store did not take at once.",
+			func(s cache.Stats) int64 { return s.InvalidationRetries }},
+		{"invitegw_cache_invalidations_lost_total", "Invalidations given up: other instances may serve data from before a write until it expires.",
+			func(s cache.Stats) int64 { return s.InvalidationsLost }},
 	} {
 		value := f.value
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help},
 			func() float64 { return float64(value(c.Stats())) }))
 	}
 	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "invitegw_cache_store_failing",
+			Help: "1 from a failed cache store call to the next read the store answers in full, else 0."},
+			func() float64 {
+				if c.Stats().StoreFailing {
+					return 1
+				}
+				return 0
+			}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_response_cache_hits_total",
 			Help: "Queries answered with a kept whole response."},
 			func() float64 { return float64(c.ResponseStats().Hits) }),

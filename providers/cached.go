@@ -106,12 +106,16 @@ func (s *Set) FrontierGroups(ctx context.Context, orgIDs []string) []cache.Resul
 func (s *Set) ttl() TTL { s.init(); return s.TTL }
 
 // invalidateRedpandaInvites deletes exactly what a change to a Redpanda invite makes stale:
-// the tenant's invite list, where every read of an invite comes from.
+// the tenant's invite list, where every read of an invite comes from, and every cached
+// response (any may show the invite). Durably (cache.Invalidate): retried until it lands,
+// for as long as the list could still be served fresh.
 func (s *Set) invalidateRedpandaInvites(ctx context.Context) {
-	s.cache().Delete(ctx, s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String()))
+	var gen []cache.Entry
 	if r := s.Responses(); r != nil {
-		r.Invalidate(ctx) // every cached response may show the invite
+		gen = append(gen, r.NewGeneration())
 	}
+	s.cache().Invalidate(ctx, []string{s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String())},
+		gen, s.ttl().Invitations)
 }
 
 // listFreshUntil ends a list's freshness at the first moment one of its invitations changes

@@ -1,0 +1,97 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+)
+
+// Bounds of an invalidation's attempts: each store call, the wait between attempts.
+const (
+	invalidateAttempt    = time.Second
+	invalidateRetryFirst = 50 * time.Millisecond
+	invalidateRetryMax   = 500 * time.Millisecond
+)
+
+// Invalidate deletes del and writes set (a new response generation, say) after a write
+// upstream made them stale, so that no instance sharing the store serves the data from
+// before it. A write must never be lost silently, so unlike every other store call this one
+// does not go through the breaker and does not end with the request: it runs detached from
+// ctx (a client that disconnects right after the answer does not cancel it), and is retried
+// until it lands or until within has passed (then the entries it would have removed are no
+// longer fresh anyway); giving up is counted and logged. It waits for the first attempt, so
+// in normal operation the invalidation has landed when it returns; while the store fails,
+// this instance's fallback is updated at once and the retries run in the background,
+// straight away when the store answers again.
+func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, within time.Duration) {
+	if c.o.Fallback != nil {
+		_ = c.o.Fallback.Del(ctx, del...)
+		for _, e := range set {
+			_ = c.o.Fallback.SetMany(ctx, []Entry{{Key: e.Key, Value: e.Value, TTL: min(e.TTL, c.o.FallbackTTL)}})
+		}
+	}
+	ctx = context.WithoutCancel(ctx)
+	attempt := func() error {
+		actx, cancel := context.WithTimeout(ctx, invalidateAttempt)
+		defer cancel()
+		var errs []error
+		if len(del) > 0 {
+			errs = append(errs, c.store.Del(actx, del...))
+		}
+		if len(set) > 0 {
+			errs = append(errs, c.store.SetMany(actx, set))
+		}
+		return errors.Join(errs...)
+	}
+	first := make(chan struct{})
+	deadline := time.Now().Add(within)
+	c.pending.Add(1)
+	go func() {
+		defer c.pending.Done()
+		err := attempt()
+		close(first)
+		if err == nil {
+			return
+		}
+		c.invalidationRetries.Add(1)
+		c.storeFailed(ctx, "invalidate", err)
+		wait := invalidateRetryFirst
+		for tries := 1; ; tries++ {
+			if !time.Now().Before(deadline) {
+				c.lost.Add(1)
+				c.o.Logger.ErrorContext(ctx, "cache invalidation given up: other instances may serve the data from before a write until it expires",
+					"keys", len(del)+len(set), "attempts", tries, "error", err.Error())
+				return
+			}
+			timer := time.NewTimer(min(wait/2+rand.N(wait/2+1), time.Until(deadline)))
+			select {
+			case <-timer.C:
+			case <-c.woken():
+				timer.Stop()
+			}
+			if err = attempt(); err == nil {
+				c.o.Logger.InfoContext(ctx, "cache invalidation landed after retries", "attempts", tries+1)
+				return
+			}
+			wait = min(2*wait, invalidateRetryMax)
+		}
+	}()
+	<-first
+}
+
+// Close waits, until ctx ends, for invalidations still being retried: an instance stopping
+// right after a write still lands it.
+func (c *Cache) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		c.pending.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
