@@ -24,7 +24,9 @@ type Options struct {
 	// StaleGrace is how long an entry is kept after it stops being fresh, to be served if the
 	// upstream fails. Default 10m.
 	StaleGrace time.Duration
-	// BreakerOpenFor is how long the store is skipped after repeated errors. Default 5s.
+	// BreakerOpenFor is how long the store is skipped after repeated errors (the fallback
+	// answers meanwhile); then one call tries it. Default 1s: it is also how long an
+	// instance may miss, once the store is back, a write another instance made.
 	BreakerOpenFor time.Duration
 	// LogEvery bounds store-error logging to one line per interval. Default 1m.
 	LogEvery time.Duration
@@ -81,7 +83,7 @@ func New(store Store, o Options) *Cache {
 		o.StaleGrace = 10 * time.Minute
 	}
 	if o.BreakerOpenFor <= 0 {
-		o.BreakerOpenFor = 5 * time.Second
+		o.BreakerOpenFor = time.Second
 	}
 	if o.LogEvery <= 0 {
 		o.LogEvery = time.Minute
