@@ -228,7 +228,9 @@ func failover(t *testing.T, ups *upstreams, gws []*gatewayProc, kill func(), wai
 
 	// A write through one gateway, read through the other: never the old value after it.
 	var list struct {
-		Invitations struct{ Nodes []struct{ ID, ExpiresAt string } }
+		Invitations struct {
+			Nodes []struct{ ID, ExpiresAt string }
+		}
 	}
 	gql(t, gws[1], `{ invitations(first: 1, filter: {providers: [REDPANDA]}) { nodes { id expiresAt } } }`, nil, &list)
 	inv := list.Invitations.Nodes[0]
