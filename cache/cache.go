@@ -72,9 +72,7 @@ type Cache struct {
 	wakeMu  sync.Mutex
 	wake    chan struct{}
 
-	logMu      sync.Mutex
-	lastLog    time.Time
-	suppressed int
+	logLimit logLimit
 }
 
 // New returns a Cache over store.
@@ -101,7 +99,7 @@ func New(store Store, o Options) *Cache {
 		o.FallbackTTL = 5 * time.Second
 	}
 	c := &Cache{store: store, o: o, flights: map[string]*flight{}, decoded: map[string]decodedValue{}, seed: maphash.MakeSeed(),
-		wake: make(chan struct{})}
+		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
 		MaxRequests: 1,
@@ -558,16 +556,10 @@ func (c *Cache) storeFailed(ctx context.Context, op string, err error) {
 	}
 	c.storeErrors.Add(1)
 	c.failing.Store(true)
-	now := c.o.Now()
-	c.logMu.Lock()
-	if now.Sub(c.lastLog) < c.o.LogEvery {
-		c.suppressed++
-		c.logMu.Unlock()
+	suppressed, ok := c.logLimit.allow(c.o.Now())
+	if !ok {
 		return
 	}
-	suppressed := c.suppressed
-	c.lastLog, c.suppressed = now, 0
-	c.logMu.Unlock()
 	c.o.Logger.WarnContext(ctx, "cache store unavailable, serving from upstream",
 		"op", op, "error", err.Error(), "suppressed_since_last_log", suppressed)
 }

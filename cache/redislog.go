@@ -13,30 +13,42 @@ import (
 // lines on stderr (several per second while a node is down, in the middle of a JSON log).
 type RedisLog struct {
 	log   *slog.Logger
-	every time.Duration
 	now   func() time.Time
-
-	mu         sync.Mutex
-	last       time.Time
-	suppressed int
+	limit logLimit
 }
 
 // NewRedisLog returns a logger for redis.SetLogger that writes at most one line per every.
 func NewRedisLog(log *slog.Logger, every time.Duration) *RedisLog {
-	return &RedisLog{log: log, every: every, now: time.Now}
+	return &RedisLog{log: log, now: time.Now, limit: logLimit{every: every}}
 }
 
 // Printf implements go-redis's internal.Logging.
 func (l *RedisLog) Printf(ctx context.Context, format string, v ...any) {
-	now := l.now()
+	if suppressed, ok := l.limit.allow(l.now()); ok {
+		l.log.WarnContext(ctx, "redis client", "message", fmt.Sprintf(format, v...), "suppressed_since_last_log", suppressed)
+	}
+}
+
+// logLimit lets one log line through per interval and counts those it holds back, so a
+// failing dependency cannot flood the log.
+type logLimit struct {
+	every time.Duration
+
+	mu         sync.Mutex
+	last       time.Time // of the last line let through; zero before the first
+	suppressed int
+}
+
+// allow reports whether a line may be logged at now, and how many were held back since the
+// last one.
+func (l *logLimit) allow(now time.Time) (suppressed int, ok bool) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if !l.last.IsZero() && now.Sub(l.last) < l.every {
 		l.suppressed++
-		l.mu.Unlock()
-		return
+		return 0, false
 	}
-	suppressed := l.suppressed
+	suppressed = l.suppressed
 	l.last, l.suppressed = now, 0
-	l.mu.Unlock()
-	l.log.WarnContext(ctx, "redis client", "message", fmt.Sprintf(format, v...), "suppressed_since_last_log", suppressed)
+	return suppressed, true
 }

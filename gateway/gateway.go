@@ -89,27 +89,7 @@ func New(o Options) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
-	if o.Limits.MaxDepth <= 0 {
-		o.Limits.MaxDepth = DefaultLimits.MaxDepth
-	}
-	if o.Limits.MaxAliases <= 0 {
-		o.Limits.MaxAliases = DefaultLimits.MaxAliases
-	}
-	if o.Limits.MaxComplexity <= 0 {
-		o.Limits.MaxComplexity = DefaultLimits.MaxComplexity
-	}
-	if o.Limits.MaxTokens <= 0 {
-		o.Limits.MaxTokens = DefaultLimits.MaxTokens
-	}
-	if o.Limits.MaxFields <= 0 {
-		o.Limits.MaxFields = DefaultLimits.MaxFields
-	}
-	if o.Limits.MaxSameName <= 0 {
-		o.Limits.MaxSameName = DefaultLimits.MaxSameName
-	}
-	if o.Limits.MaxSpreads <= 0 {
-		o.Limits.MaxSpreads = DefaultLimits.MaxSpreads
-	}
+	o.Limits = o.Limits.withDefaults()
 
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{Providers: o.Providers, Now: o.Now},

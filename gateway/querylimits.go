@@ -39,6 +39,20 @@ type Limits struct {
 var DefaultLimits = Limits{MaxDepth: 10, MaxAliases: 30, MaxComplexity: 10_000,
 	MaxTokens: 5000, MaxFields: 1000, MaxSameName: 30, MaxSpreads: 50}
 
+// withDefaults is l with DefaultLimits' value for each field that is not positive.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxDepth, &d.MaxDepth}, {&l.MaxAliases, &d.MaxAliases}, {&l.MaxComplexity, &d.MaxComplexity},
+		{&l.MaxTokens, &d.MaxTokens}, {&l.MaxFields, &d.MaxFields}, {&l.MaxSameName, &d.MaxSameName}, {&l.MaxSpreads, &d.MaxSpreads},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return l
+}
+
 // Costs of lists whose size is not chosen by the caller.
 const (
 	costOrganizations = 20 // configured organizations: a handful

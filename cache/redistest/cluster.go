@@ -226,14 +226,7 @@ func (c *Cluster) WaitForFailover(ctx context.Context, dead *Node) (*Node, error
 		if promoted == nil {
 			return errors.New("no other node is running")
 		}
-		role, err := promoted.rc.Do(ctx, "ROLE").Slice()
-		if err != nil {
-			return fmt.Errorf("ROLE on %s: %w", promoted.Addr(), err)
-		}
-		if len(role) == 0 || role[0] != "master" {
-			return fmt.Errorf("%s answers ROLE %v", promoted.Addr(), role)
-		}
-		return nil
+		return promoted.isMaster(ctx)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redistest: no failover from %s: %w", dead.Addr(), err)

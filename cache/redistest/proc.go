@@ -243,6 +243,18 @@ func stopAll(t testing.TB, nodes []*Node) {
 	}
 }
 
+// isMaster is nil when n answers ROLE as a master.
+func (n *Node) isMaster(ctx context.Context) error {
+	role, err := n.rc.Do(ctx, "ROLE").Slice()
+	if err != nil {
+		return fmt.Errorf("ROLE on %s: %w", n.Addr(), err)
+	}
+	if len(role) == 0 || role[0] != "master" {
+		return fmt.Errorf("%s answers ROLE %v", n.Addr(), role)
+	}
+	return nil
+}
+
 // poll runs check every 50 ms until it returns nil or ctx ends; then it returns check's last
 // error with ctx's.
 func poll(ctx context.Context, check func(context.Context) error) error {

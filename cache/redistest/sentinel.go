@@ -284,14 +284,7 @@ func (s *Sentinel) WaitForFailover(ctx context.Context) (string, error) {
 		if m == nil || !m.running() {
 			return fmt.Errorf("the sentinels name %q, not a running node of this setup", named)
 		}
-		role, err := m.rc.Do(ctx, "ROLE").Slice()
-		if err != nil {
-			return fmt.Errorf("ROLE on %s: %w", m.Addr(), err)
-		}
-		if len(role) == 0 || role[0] != "master" {
-			return fmt.Errorf("%s answers ROLE %v", m.Addr(), role)
-		}
-		return nil
+		return m.isMaster(ctx)
 	})
 	if err != nil {
 		return "", fmt.Errorf("redistest: no failover from %s: %w", s.killed, err)
