@@ -142,6 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:        m,
 		Ready:          readiness(life, set, c, redisClient, breakers),
 		RequestTimeout: cfg.RequestTimeout,
+		Limits:         gateway.Limits{MaxTokens: cfg.MaxQueryTokens, MaxFields: cfg.MaxQueryFields},
 		ResponseCache:  !cfg.Cache.Off && !cfg.Cache.NoResponses,
 		Tracing:        enabled(tr),
 	})

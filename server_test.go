@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -390,5 +391,19 @@ func TestDrainOnShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("still accepting after shutdown")
+	}
+}
+
+// TestQueryLimitsFromTheEnvironment: INVITEGW_MAX_QUERY_FIELDS reaches the gateway.
+func TestQueryLimitsFromTheEnvironment(t *testing.T) {
+	addr, _ := startDemo(t, map[string]string{"INVITEGW_MAX_QUERY_FIELDS": "100"})
+	var fields strings.Builder
+	for i := range 101 {
+		fmt.Fprintf(&fields, "f%d: __typename ", i)
+	}
+	body, _ := json.Marshal(map[string]string{"query": "{ " + fields.String() + "}"})
+	status, answer := post(t, "http://"+addr+"/graphql", string(body))
+	if status != 200 || !strings.Contains(answer, `"reason":"MAX_FIELDS"`) || !strings.Contains(answer, "more than the limit of 100") {
+		t.Fatalf("101 fields with a limit of 100: %d %s", status, answer)
 	}
 }

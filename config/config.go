@@ -30,6 +30,9 @@ type Config struct {
 	DemoChaos float64
 	// RequestTimeout bounds a whole GraphQL request, end to end.
 	RequestTimeout time.Duration
+	// MaxQueryTokens and MaxQueryFields bound a GraphQL document before it is validated
+	// (gateway.Limits); zero keeps the gateway's defaults.
+	MaxQueryTokens, MaxQueryFields int
 	// ShutdownDrain is how long the server keeps serving after SIGTERM, with /readyz 503 and
 	// Connection: close, so that a load balancer takes it out of rotation before it stops
 	// accepting. ShutdownTimeout then bounds finishing the requests in flight.
@@ -207,6 +210,15 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		return nil, err
 	}
 
+	for name, n := range map[string]*int{"INVITEGW_MAX_QUERY_TOKENS": &c.MaxQueryTokens, "INVITEGW_MAX_QUERY_FIELDS": &c.MaxQueryFields} {
+		if v := getenv(name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 100 || i > 1_000_000 {
+				return nil, fmt.Errorf("config: %s must be a whole number from 100 to 1000000, got %q", name, v)
+			}
+			*n = i
+		}
+	}
 	for name, off := range map[string]*bool{"INVITEGW_CACHE": &c.Cache.Off, "INVITEGW_CACHE_RESPONSES": &c.Cache.NoResponses} {
 		switch v := getenv(name); v {
 		case "", "on":

@@ -84,6 +84,10 @@ func TestLoadErrors(t *testing.T) {
 		{"ttl negative", map[string]string{"INVITEGW_CACHE_TTL_INVITATIONS": "-5s"}, []string{"-demo"}, "must be between"},
 		{"grace absurd", map[string]string{"INVITEGW_CACHE_STALE_GRACE": "9000h"}, []string{"-demo"},
 			"INVITEGW_CACHE_STALE_GRACE must be between 0s and 24h0m0s"},
+		{"token limit not a number", map[string]string{"INVITEGW_MAX_QUERY_TOKENS": "lots"}, []string{"-demo"},
+			`INVITEGW_MAX_QUERY_TOKENS must be a whole number from 100 to 1000000, got "lots"`},
+		{"field limit too small", map[string]string{"INVITEGW_MAX_QUERY_FIELDS": "10"}, []string{"-demo"},
+			`INVITEGW_MAX_QUERY_FIELDS must be a whole number from 100 to 1000000, got "10"`},
 		{"shutdown timeout zero", map[string]string{"INVITEGW_SHUTDOWN_TIMEOUT": "0s"}, []string{"-demo"},
 			"INVITEGW_SHUTDOWN_TIMEOUT must be between 1s and 24h0m0s, got 0s"},
 		{"drain negative", map[string]string{"INVITEGW_SHUTDOWN_DRAIN": "-1s"}, []string{"-demo"},
@@ -195,5 +199,18 @@ func TestLoadShutdown(t *testing.T) {
 				t.Fatalf("drain %v, timeout %v; want %v, %v", c.ShutdownDrain, c.ShutdownTimeout, tt.drain, tt.limit)
 			}
 		})
+	}
+}
+
+func TestLoadQueryLimits(t *testing.T) {
+	c, err := Load([]string{"-demo"}, env(map[string]string{"INVITEGW_MAX_QUERY_TOKENS": "20000", "INVITEGW_MAX_QUERY_FIELDS": "300"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxQueryTokens != 20000 || c.MaxQueryFields != 300 {
+		t.Fatalf("tokens %d, fields %d", c.MaxQueryTokens, c.MaxQueryFields)
+	}
+	if c, _ := Load([]string{"-demo"}, env(nil), io.Discard); c.MaxQueryTokens != 0 || c.MaxQueryFields != 0 {
+		t.Fatalf("unset: tokens %d, fields %d; want 0 (the gateway's defaults)", c.MaxQueryTokens, c.MaxQueryFields)
 	}
 }
