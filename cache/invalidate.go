@@ -50,12 +50,14 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 	go func() {
 		defer c.pending.Done()
 		err := attempt()
-		close(first)
+		if err != nil {
+			c.invalidationRetries.Add(1)
+			c.storeFailed(ctx, "invalidate", err)
+		}
+		close(first) // after counting: the caller may read the counters as soon as it returns
 		if err == nil {
 			return
 		}
-		c.invalidationRetries.Add(1)
-		c.storeFailed(ctx, "invalidate", err)
 		wait := invalidateRetryFirst
 		for tries := 1; ; tries++ {
 			if !time.Now().Before(deadline) {
