@@ -9,65 +9,73 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// Config is the whole configuration.
+// Config is the whole configuration. Each field's variable and default are in its tags, the
+// only place a default is written: INVITEGW_ plus env (for Redpanda, Elastic and Frontier,
+// INVITEGW_REDPANDA_ and so on, plus env). A few fields can also be set by flags.
 type Config struct {
-	Addr string
-	Demo bool
+	Addr string `env:"ADDR" envDefault:":8080"`
+	Demo bool   `env:"-"` // the -demo flag
+	// Version asks for the build's version instead of serving (the -version flag).
+	Version bool `env:"-"`
 	// Introspection is on in -demo (GraphiQL needs it) and off in production unless
 	// INVITEGW_INTROSPECTION=true: the schema is no secret, but there is no reason to serve it
 	// to anyone who asks.
-	Introspection bool
+	Introspection bool `env:"INTROSPECTION" envDefault:"false"`
 	// DemoFrontierProtocol is the protocol -demo's Frontier fake speaks (rest or connect).
-	DemoFrontierProtocol string
+	DemoFrontierProtocol string `env:"DEMO_FRONTIER_PROTOCOL" envDefault:"rest"`
 	// DemoLatency delays every answer of -demo's fakes, to look like real upstreams.
-	DemoLatency time.Duration
+	DemoLatency time.Duration `env:"DEMO_LATENCY" envDefault:"0s"`
 	// DemoChaos is the share of -demo's upstream calls that fail at random (for soak tests).
-	DemoChaos float64
+	DemoChaos float64 `env:"DEMO_CHAOS" envDefault:"0"`
 	// RequestTimeout bounds a whole GraphQL request, end to end.
-	RequestTimeout time.Duration
+	RequestTimeout time.Duration `env:"REQUEST_TIMEOUT" envDefault:"15s"`
 	// MaxQueryTokens and MaxQueryFields bound a GraphQL document before it is validated
-	// (gateway.Limits); zero keeps the gateway's defaults.
-	MaxQueryTokens, MaxQueryFields int
+	// (gateway.Limits); zero keeps the gateway's limits.
+	MaxQueryTokens int `env:"MAX_QUERY_TOKENS" envDefault:"0"`
+	MaxQueryFields int `env:"MAX_QUERY_FIELDS" envDefault:"0"`
 	// ShutdownDrain is how long the server keeps serving after SIGTERM, with /readyz 503 and
 	// Connection: close, so that a load balancer takes it out of rotation before it stops
-	// accepting. ShutdownTimeout then bounds finishing the requests in flight.
-	ShutdownDrain, ShutdownTimeout time.Duration
+	// accepting (0s in -demo unless set). ShutdownTimeout then bounds finishing the requests
+	// in flight.
+	ShutdownDrain   time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"5s"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
 	// APIKeys, when set, are required of every GraphQL client.
-	APIKeys []string
+	APIKeys List `env:"API_KEYS"`
 	// CORSOrigins may call the API from a browser.
-	CORSOrigins []string
+	CORSOrigins List `env:"CORS_ORIGINS"`
 	// PprofAddr, when set, serves net/http/pprof on its own listener (never on Addr, so the
 	// profiler is not exposed wherever the API is).
-	PprofAddr string
-	Redpanda  Redpanda
-	Elastic   Elastic
-	Frontier  Frontier
-	Cache     Cache
+	PprofAddr string   `env:"PPROF_ADDR"`
+	Redpanda  Redpanda `env:"-"`
+	Elastic   Elastic  `env:"-"`
+	Frontier  Frontier `env:"-"`
+	Cache     Cache    `env:"-"`
 }
 
 // Cache configures caching: Redis when an address is set, else in process memory.
 type Cache struct {
 	// Off turns caching off (INVITEGW_CACHE=off): every read goes to the upstream. For
 	// measuring the upstreams and debugging; concurrent identical misses are still shared.
-	Off bool
+	Off Off `env:"CACHE" envDefault:"on"`
 	// NoResponses turns the response cache off (INVITEGW_CACHE_RESPONSES=off): repeated
 	// queries are executed again, from cached data.
-	NoResponses bool
+	NoResponses Off `env:"CACHE_RESPONSES" envDefault:"on"`
 
-	RedisURL            string   // redis://[user:password@]host:port/db or rediss://
-	RedisClusterAddrs   []string // host:port list: a Redis Cluster
-	RedisSentinelAddrs  []string // host:port list of Sentinels, with RedisSentinelMaster
-	RedisSentinelMaster string
-	RedisPassword       string // for Cluster or Sentinel setups without a URL
+	RedisURL            string `env:"REDIS_URL"`            // redis://[user:password@]host:port/db or rediss://
+	RedisClusterAddrs   List   `env:"REDIS_CLUSTER_ADDRS"`  // host:port list: a Redis Cluster
+	RedisSentinelAddrs  List   `env:"REDIS_SENTINEL_ADDRS"` // host:port list of Sentinels, with RedisSentinelMaster
+	RedisSentinelMaster string `env:"REDIS_SENTINEL_MASTER"`
+	RedisPassword       string `env:"REDIS_PASSWORD"` // for Cluster or Sentinel setups without a URL
 
-	TTLInvitations time.Duration
-	TTLDirectory   time.Duration
-	StaleGrace     time.Duration
+	TTLInvitations time.Duration `env:"CACHE_TTL_INVITATIONS" envDefault:"30s"`
+	TTLDirectory   time.Duration `env:"CACHE_TTL_DIRECTORY" envDefault:"5m"`
+	// StaleGrace is how long an expired copy is kept to answer when an upstream fails; 0
+	// keeps none.
+	StaleGrace time.Duration `env:"CACHE_STALE_GRACE" envDefault:"10m"`
 }
 
 // Redis reports whether a Redis is configured.
@@ -77,12 +85,13 @@ func (c *Cache) Redis() bool {
 
 // Redpanda configures the Redpanda Cloud client: a static token, or OAuth2 client credentials.
 type Redpanda struct {
-	Timeout      time.Duration
-	URL          string
-	Token        string
-	ClientID     string
-	ClientSecret string
-	TokenURL     string
+	Timeout      time.Duration `env:"TIMEOUT" envDefault:"5s"`
+	URL          string        `env:"URL" envDefault:"https://api.redpanda.com"`
+	Token        string        `env:"TOKEN"`
+	ClientID     string        `env:"CLIENT_ID"`
+	ClientSecret string        `env:"CLIENT_SECRET"`
+	// TokenURL is the OAuth2 token endpoint; empty means the client's documented one.
+	TokenURL string `env:"TOKEN_URL"`
 }
 
 // Enabled reports whether any Redpanda credential is set.
@@ -90,10 +99,10 @@ func (r *Redpanda) Enabled() bool { return r.Token != "" || r.ClientID != "" || 
 
 // Elastic configures the Elastic Cloud client.
 type Elastic struct {
-	Timeout       time.Duration
-	URL           string
-	APIKey        string
-	Organizations []string
+	Timeout       time.Duration `env:"TIMEOUT" envDefault:"5s"`
+	URL           string        `env:"URL" envDefault:"https://api.elastic-cloud.com"`
+	APIKey        string        `env:"API_KEY"`
+	Organizations List          `env:"ORGANIZATIONS"`
 }
 
 // Enabled reports whether Elastic is configured at all.
@@ -104,36 +113,19 @@ func (e *Elastic) Enabled() bool { return e.APIKey != "" || len(e.Organizations)
 type Frontier struct {
 	// Protocol is "rest" (the documented API of releases up to v0.90.0) or "connect" (the
 	// ConnectRPC API, the only one from v0.91.0 on).
-	Protocol      string
-	Timeout       time.Duration
-	URL           string
-	Token         string
-	ClientID      string
-	ClientSecret  string
-	Organizations []string
+	Protocol      string        `env:"PROTOCOL" envDefault:"rest"`
+	Timeout       time.Duration `env:"TIMEOUT" envDefault:"5s"`
+	URL           string        `env:"URL"` // self-hosted: no default
+	Token         string        `env:"TOKEN"`
+	ClientID      string        `env:"CLIENT_ID"`
+	ClientSecret  string        `env:"CLIENT_SECRET"`
+	Organizations List          `env:"ORGANIZATIONS"`
 }
 
 // Enabled reports whether Frontier is configured at all.
 func (f *Frontier) Enabled() bool {
 	return f.Token != "" || f.ClientID != "" || f.ClientSecret != "" || len(f.Organizations) > 0
 }
-
-// Defaults.
-const (
-	DefaultAddr        = ":8080"
-	DefaultRedpandaURL = "https://api.redpanda.com"
-	DefaultElasticURL  = "https://api.elastic-cloud.com"
-
-	DefaultUpstreamTimeout = 5 * time.Second
-	DefaultRequestTimeout  = 15 * time.Second
-	DefaultShutdownDrain   = 5 * time.Second
-	DefaultShutdownTimeout = 10 * time.Second
-
-	DefaultTTLInvitations = 30 * time.Second
-	DefaultTTLDirectory   = 5 * time.Minute
-	DefaultStaleGrace     = 10 * time.Minute
-	maxCacheDuration      = 24 * time.Hour
-)
 
 // ErrNoProvider means nothing is configured and -demo is off.
 var ErrNoProvider = errors.New(`no provider configured: set INVITEGW_REDPANDA_TOKEN (or _CLIENT_ID and _CLIENT_SECRET), ` +
@@ -142,106 +134,23 @@ var ErrNoProvider = errors.New(`no provider configured: set INVITEGW_REDPANDA_TO
 
 // Load reads the configuration from command-line args (without the program name) and the
 // environment (getenv, normally os.Getenv). Flags win over environment variables. Secrets are
-// environment-only: flags show up in process listings.
+// environment-only: flags show up in process listings. A -h prints the usage and returns
+// flag.ErrHelp.
 func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
-	c := &Config{
-		Addr: or(getenv("INVITEGW_ADDR"), DefaultAddr),
-		Redpanda: Redpanda{
-			URL:          or(getenv("INVITEGW_REDPANDA_URL"), DefaultRedpandaURL),
-			Token:        getenv("INVITEGW_REDPANDA_TOKEN"),
-			ClientID:     getenv("INVITEGW_REDPANDA_CLIENT_ID"),
-			ClientSecret: getenv("INVITEGW_REDPANDA_CLIENT_SECRET"),
-			TokenURL:     getenv("INVITEGW_REDPANDA_TOKEN_URL"),
-		},
-		Elastic: Elastic{
-			URL:           or(getenv("INVITEGW_ELASTIC_URL"), DefaultElasticURL),
-			APIKey:        getenv("INVITEGW_ELASTIC_API_KEY"),
-			Organizations: list(getenv("INVITEGW_ELASTIC_ORGANIZATIONS")),
-		},
-		Frontier: Frontier{
-			Protocol:      or(getenv("INVITEGW_FRONTIER_PROTOCOL"), "rest"),
-			URL:           getenv("INVITEGW_FRONTIER_URL"),
-			Token:         getenv("INVITEGW_FRONTIER_TOKEN"),
-			ClientID:      getenv("INVITEGW_FRONTIER_CLIENT_ID"),
-			ClientSecret:  getenv("INVITEGW_FRONTIER_CLIENT_SECRET"),
-			Organizations: list(getenv("INVITEGW_FRONTIER_ORGANIZATIONS")),
-		},
-	}
-	c.Cache = Cache{
-		RedisURL:            getenv("INVITEGW_REDIS_URL"),
-		RedisClusterAddrs:   list(getenv("INVITEGW_REDIS_CLUSTER_ADDRS")),
-		RedisSentinelAddrs:  list(getenv("INVITEGW_REDIS_SENTINEL_ADDRS")),
-		RedisSentinelMaster: getenv("INVITEGW_REDIS_SENTINEL_MASTER"),
-		RedisPassword:       getenv("INVITEGW_REDIS_PASSWORD"),
-	}
-	var durErrs []error
-	dur := func(name string, def time.Duration, min time.Duration) time.Duration {
-		raw := getenv(name)
-		if raw == "" {
-			return def
-		}
-		d, err := time.ParseDuration(raw)
-		switch {
-		case err != nil:
-			durErrs = append(durErrs, fmt.Errorf("config: %s must be a duration like 30s or 5m, got %q", name, raw))
-		case d < min || d > maxCacheDuration:
-			durErrs = append(durErrs, fmt.Errorf("config: %s must be between %v and %v, got %v", name, min, maxCacheDuration, d))
-		}
-		return d
-	}
-	c.Redpanda.Timeout = dur("INVITEGW_REDPANDA_TIMEOUT", DefaultUpstreamTimeout, 100*time.Millisecond)
-	c.Elastic.Timeout = dur("INVITEGW_ELASTIC_TIMEOUT", DefaultUpstreamTimeout, 100*time.Millisecond)
-	c.Frontier.Timeout = dur("INVITEGW_FRONTIER_TIMEOUT", DefaultUpstreamTimeout, 100*time.Millisecond)
-	c.RequestTimeout = dur("INVITEGW_REQUEST_TIMEOUT", DefaultRequestTimeout, time.Second)
-	c.ShutdownDrain = dur("INVITEGW_SHUTDOWN_DRAIN", DefaultShutdownDrain, 0)
-	c.ShutdownTimeout = dur("INVITEGW_SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, time.Second)
-	c.DemoLatency = dur("INVITEGW_DEMO_LATENCY", 0, 0)
-	if v := getenv("INVITEGW_DEMO_CHAOS"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > 1 {
-			return nil, fmt.Errorf("config: INVITEGW_DEMO_CHAOS must be a share between 0 and 1, got %q", v)
-		}
-		c.DemoChaos = f
-	}
-	c.Cache.TTLInvitations = dur("INVITEGW_CACHE_TTL_INVITATIONS", DefaultTTLInvitations, time.Second)
-	c.Cache.TTLDirectory = dur("INVITEGW_CACHE_TTL_DIRECTORY", DefaultTTLDirectory, time.Second)
-	c.Cache.StaleGrace = dur("INVITEGW_CACHE_STALE_GRACE", DefaultStaleGrace, 0)
-	if err := errors.Join(durErrs...); err != nil {
+	c := &Config{}
+	if err := parseEnv(c, getenv); err != nil {
 		return nil, err
 	}
-
-	for name, n := range map[string]*int{"INVITEGW_MAX_QUERY_TOKENS": &c.MaxQueryTokens, "INVITEGW_MAX_QUERY_FIELDS": &c.MaxQueryFields} {
-		if v := getenv(name); v != "" {
-			i, err := strconv.Atoi(v)
-			if err != nil || i < 100 || i > 1_000_000 {
-				return nil, fmt.Errorf("config: %s must be a whole number from 100 to 1000000, got %q", name, v)
-			}
-			*n = i
-		}
-	}
-	for name, off := range map[string]*bool{"INVITEGW_CACHE": &c.Cache.Off, "INVITEGW_CACHE_RESPONSES": &c.Cache.NoResponses} {
-		switch v := getenv(name); v {
-		case "", "on":
-		case "off":
-			*off = true
-		default:
-			return nil, fmt.Errorf("config: %s must be on or off, got %q", name, v)
-		}
-	}
-
-	switch v := getenv("INVITEGW_INTROSPECTION"); v {
-	case "", "false", "0":
-	case "true", "1":
-		c.Introspection = true
-	default:
-		return nil, fmt.Errorf("config: INVITEGW_INTROSPECTION must be true or false, got %q", v)
+	if err := c.checkRanges(); err != nil {
+		return nil, err
 	}
 
 	fs := flag.NewFlagSet("invitegw", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (INVITEGW_ADDR)")
 	fs.BoolVar(&c.Demo, "demo", false, "serve built-in sample upstreams on loopback instead of the real APIs")
-	fs.StringVar(&c.PprofAddr, "pprof-addr", getenv("INVITEGW_PPROF_ADDR"), "serve /debug/pprof on this address, e.g. 127.0.0.1:6060 (INVITEGW_PPROF_ADDR; off when empty)")
+	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve /debug/pprof on this address, e.g. 127.0.0.1:6060 (INVITEGW_PPROF_ADDR; off when empty)")
 	fs.StringVar(&c.Redpanda.URL, "redpanda-url", c.Redpanda.URL, "Redpanda Cloud API base URL (INVITEGW_REDPANDA_URL)")
 	fs.StringVar(&c.Elastic.URL, "elastic-url", c.Elastic.URL, "Elastic Cloud API base URL (INVITEGW_ELASTIC_URL)")
 	fs.StringVar(&c.Frontier.URL, "frontier-url", c.Frontier.URL, "Frontier API base URL (INVITEGW_FRONTIER_URL)")
@@ -255,17 +164,17 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
 	}
+	if c.Version {
+		return c, nil
+	}
 	if err := c.Cache.validate(); err != nil {
 		return nil, err
 	}
-	c.DemoFrontierProtocol = or(getenv("INVITEGW_DEMO_FRONTIER_PROTOCOL"), "rest")
-	c.APIKeys = list(getenv("INVITEGW_API_KEYS"))
 	for _, k := range c.APIKeys {
 		if len(k) < 16 {
 			return nil, errors.New("config: every INVITEGW_API_KEYS entry must be at least 16 characters")
 		}
 	}
-	c.CORSOrigins = list(getenv("INVITEGW_CORS_ORIGINS"))
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "") {
 			return nil, fmt.Errorf("config: INVITEGW_CORS_ORIGINS entries must be origins like https://app.example.com, got %q", o)
@@ -288,6 +197,42 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	return c, c.Validate()
 }
 
+// maxDuration bounds every duration setting: nothing here is meant to last a day.
+const maxDuration = 24 * time.Hour
+
+// checkRanges rejects values of the right type that make no sense.
+func (c *Config) checkRanges() error {
+	var errs []error
+	for _, d := range []struct {
+		name     string
+		v, least time.Duration
+	}{
+		{"INVITEGW_REDPANDA_TIMEOUT", c.Redpanda.Timeout, 100 * time.Millisecond},
+		{"INVITEGW_ELASTIC_TIMEOUT", c.Elastic.Timeout, 100 * time.Millisecond},
+		{"INVITEGW_FRONTIER_TIMEOUT", c.Frontier.Timeout, 100 * time.Millisecond},
+		{"INVITEGW_REQUEST_TIMEOUT", c.RequestTimeout, time.Second},
+		{"INVITEGW_SHUTDOWN_DRAIN", c.ShutdownDrain, 0},
+		{"INVITEGW_SHUTDOWN_TIMEOUT", c.ShutdownTimeout, time.Second},
+		{"INVITEGW_DEMO_LATENCY", c.DemoLatency, 0},
+		{"INVITEGW_CACHE_TTL_INVITATIONS", c.Cache.TTLInvitations, time.Second},
+		{"INVITEGW_CACHE_TTL_DIRECTORY", c.Cache.TTLDirectory, time.Second},
+		{"INVITEGW_CACHE_STALE_GRACE", c.Cache.StaleGrace, 0},
+	} {
+		if d.v < d.least || d.v > maxDuration {
+			errs = append(errs, fmt.Errorf("config: %s must be between %v and %v, got %v", d.name, d.least, maxDuration, d.v))
+		}
+	}
+	if c.DemoChaos < 0 || c.DemoChaos > 1 {
+		errs = append(errs, fmt.Errorf("config: INVITEGW_DEMO_CHAOS must be a share between 0 and 1, got %v", c.DemoChaos))
+	}
+	for name, n := range map[string]int{"INVITEGW_MAX_QUERY_TOKENS": c.MaxQueryTokens, "INVITEGW_MAX_QUERY_FIELDS": c.MaxQueryFields} {
+		if n != 0 && (n < 100 || n > 1_000_000) {
+			errs = append(errs, fmt.Errorf("config: %s must be a whole number from 100 to 1000000, got %d", name, n))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func (c *Cache) validate() error {
 	if c.RedisURL != "" {
 		u, err := url.Parse(c.RedisURL)
@@ -295,7 +240,7 @@ func (c *Cache) validate() error {
 			return errors.New("config: INVITEGW_REDIS_URL must look like redis://host:6379/0 or rediss://user:password@host:6380/0")
 		}
 	}
-	if c.Off && c.Redis() {
+	if bool(c.Off) && c.Redis() {
 		return errors.New("config: INVITEGW_CACHE=off and a Redis address are both set; unset one")
 	}
 	if len(c.RedisClusterAddrs) > 0 && len(c.RedisSentinelAddrs) > 0 {
@@ -381,13 +326,6 @@ func checkIDs(name string, ids []string) error {
 		}
 	}
 	return nil
-}
-
-func or(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 // list splits a comma-separated list, dropping blanks and duplicates.
