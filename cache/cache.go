@@ -22,7 +22,7 @@ import (
 // Options configure a Cache.
 type Options struct {
 	// StaleGrace is how long an entry is kept after it stops being fresh, to be served if the
-	// upstream fails. Default 10m.
+	// upstream fails; zero keeps none (config.Cache.StaleGrace holds the default).
 	StaleGrace time.Duration
 	// BreakerOpenFor is how long the store is skipped after repeated errors (the fallback
 	// answers meanwhile); then one call tries it. Default 1s: it is also how long an
@@ -77,9 +77,7 @@ type Cache struct {
 
 // New returns a Cache over store.
 func New(store Store, o Options) *Cache {
-	if o.StaleGrace <= 0 {
-		o.StaleGrace = 10 * time.Minute
-	}
+	o.StaleGrace = max(o.StaleGrace, 0)
 	if o.BreakerOpenFor <= 0 {
 		o.BreakerOpenFor = time.Second
 	}

@@ -256,6 +256,22 @@ func TestErrorsAreNotCachedAndStaleIsServed(t *testing.T) {
 	})
 }
 
+// TestNoStaleGraceKeepsNoCopy: a grace of zero (INVITEGW_CACHE_STALE_GRACE=0s) is honoured,
+// not replaced by a default: once fresh, an entry is gone.
+func TestNoStaleGraceKeepsNoCopy(t *testing.T) {
+	clock := newClock()
+	c := cache.New(cache.NewMemory(clock.Now), cache.Options{Now: clock.Now, StaleGrace: 0})
+	ctx := context.Background()
+	var ok counter
+	cache.Load(ctx, c, kind, []string{"x"}, ok.fetch)
+	clock.Advance(kind.TTL)
+	boom := errors.New("upstream down")
+	failing := counter{err: boom}
+	if r := cache.Load(ctx, c, kind, []string{"x"}, failing.fetch); !errors.Is(r[0].Err, boom) || r[0].Stale {
+		t.Fatalf("want the error and no kept copy, got %+v", r[0])
+	}
+}
+
 func TestFreshUntilShortensFreshness(t *testing.T) {
 	clock := newClock()
 	c := cache.New(cache.NewMemory(clock.Now), cache.Options{Now: clock.Now})

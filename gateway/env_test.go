@@ -173,7 +173,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: true,
 		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if o.store != nil {
-		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond})
+		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond, StaleGrace: 10 * time.Minute})
 		set.Cache = c
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache
