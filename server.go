@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,7 +42,11 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal stops the process at once, without waiting for the drain
 	}()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, hooks{}); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, hooks{})
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: the usage is printed; asking for it is no failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "invitegw:", err)
 		os.Exit(1)
 	}
@@ -59,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cfg, err := config.Load(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if cfg.Version {
+		fmt.Fprintln(stdout, version())
+		return nil
 	}
 	var logger *slog.Logger
 	if cfg.Demo {
@@ -80,10 +90,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if h.demoStarted != nil {
 			h.demoStarted(ups)
 		}
-		// The demo's fakes replace the configured providers; everything else stays as set.
-		cfg.Redpanda, cfg.Elastic, cfg.Frontier = ups.Config.Redpanda, ups.Config.Elastic, ups.Config.Frontier
+		// The demo's fakes replace where the providers are and how to sign in to them;
+		// everything else, their timeouts too, stays as configured.
+		d := ups.Config
+		d.Redpanda.Timeout, d.Elastic.Timeout, d.Frontier.Timeout = cfg.Redpanda.Timeout, cfg.Elastic.Timeout, cfg.Frontier.Timeout
+		cfg.Redpanda, cfg.Elastic, cfg.Frontier = d.Redpanda, d.Elastic, d.Frontier
 	}
 	m := metrics.New()
+	bi := readBuildInfo()
+	m.RegisterBuildInfo(bi.Version, bi.Revision, bi.GoVersion)
 	breakers := map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]{}
 	for _, p := range invite.Providers {
 		breakers[p] = upstream.NewBreaker(p.Slug(), 10*time.Second)
@@ -105,7 +120,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer func() {
 		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = tr.Shutdown(flushCtx)
+		if err := tr.Shutdown(flushCtx); err != nil {
+			logger.Warn("tracing: spans not flushed at exit", "error", err.Error())
+		}
 	}()
 	hc := upstream.NewHTTPClient()
 	hc.Transport = tr.Transport(hc.Transport)
@@ -143,7 +160,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Ready:          readiness(life, set, c, redisClient, breakers),
 		RequestTimeout: cfg.RequestTimeout,
 		Limits:         gateway.Limits{MaxTokens: cfg.MaxQueryTokens, MaxFields: cfg.MaxQueryFields},
-		ResponseCache:  !cfg.Cache.Off && !cfg.Cache.NoResponses,
+		ResponseCache:  !bool(cfg.Cache.Off || cfg.Cache.NoResponses),
 		Tracing:        enabled(tr),
 	})
 
@@ -194,7 +211,11 @@ func servePprof(addr string, logger *slog.Logger, ready chan<- string) (func(), 
 	}
 	// No WriteTimeout: a CPU profile or trace streams for as long as its ?seconds= asks.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("pprof stopped serving", "error", err.Error())
+		}
+	}()
 	logger.Info("pprof listening", "url", "http://"+displayAddr(ln.Addr())+"/debug/pprof/")
 	if ready != nil {
 		ready <- ln.Addr().String()

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -155,6 +158,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 		`invitegw_cache_misses_total 6`,
 		`invitegw_response_cache_misses_total 1`,
 		`invitegw_dataloader_batch_size_count{loader="invitations"} 1`,
+		`invitegw_build_info{goversion="` + runtime.Version() + `",`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -405,5 +409,31 @@ func TestQueryLimitsFromTheEnvironment(t *testing.T) {
 	status, answer := post(t, "http://"+addr+"/graphql", string(body))
 	if status != 200 || !strings.Contains(answer, `"reason":"MAX_FIELDS"`) || !strings.Contains(answer, "more than the limit of 100") {
 		t.Fatalf("101 fields with a limit of 100: %d %s", status, answer)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-version"}, func(string) string { return "" }, &out, io.Discard, hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "invitegw ") || !strings.Contains(out.String(), ", revision ") ||
+		!strings.HasSuffix(out.String(), runtime.Version()+"\n") {
+		t.Fatalf("-version printed %q", out.String())
+	}
+	var usage bytes.Buffer
+	err := run(context.Background(), []string{"-h"}, func(string) string { return "" }, io.Discard, &usage, hooks{})
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(usage.String(), "-demo") {
+		t.Fatalf("-h: err %v, usage %q; want flag.ErrHelp (main exits 0) and the usage", err, usage.String())
+	}
+}
+
+// TestDemoKeepsConfiguredTimeouts: -demo replaces where the providers are, not how long the
+// gateway waits for them.
+func TestDemoKeepsConfiguredTimeouts(t *testing.T) {
+	addr, _ := startDemo(t, map[string]string{"INVITEGW_ELASTIC_TIMEOUT": "100ms", "INVITEGW_DEMO_LATENCY": "400ms", "INVITEGW_CACHE": "off"})
+	status, body := post(t, "http://"+addr+"/graphql", `{"query":"{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }"}`)
+	if status != 200 || !strings.Contains(body, `"code":"UPSTREAM_TIMEOUT"`) || !strings.Contains(body, `"provider":"ELASTIC"`) {
+		t.Fatalf("Elastic answering after 400 ms with a 100 ms timeout: %d %s", status, body)
 	}
 }

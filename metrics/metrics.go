@@ -132,6 +132,15 @@ func (m *Metrics) RegisterCache(c *cache.Cache) {
 	)
 }
 
+// RegisterBuildInfo exports invitegw_build_info{version,revision,goversion} 1, so dashboards
+// can tell which build each instance runs.
+func (m *Metrics) RegisterBuildInfo(version, revision, goVersion string) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "invitegw_build_info",
+		Help:        "Always 1; its labels say which build this instance runs.",
+		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": goVersion}},
+		func() float64 { return 1 }))
+}
+
 // RegisterBreakers exports each provider's circuit breaker state (0 closed, 1 half-open,
 // 2 open).
 func (m *Metrics) RegisterBreakers(states func() map[string]int) {
