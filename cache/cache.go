@@ -161,6 +161,12 @@ func (r Result[V]) Fresh() (time.Time, bool) {
 // in this process make one fetch: a flight stays open until its value is written, and a new
 // flight re-reads the store first, so no caller fetches what another has just stored. An error
 // is never cached. A store failure is a miss, never a failed load.
+//
+// The flights are ours rather than golang.org/x/sync/singleflight's: singleflight runs one
+// function per key and forgets it when it returns, while a batch here leads many keys at
+// once, re-reads them in one MGET, writes them in one pipeline, and must keep each key's
+// flight open until that write has landed (else a follower starting in between would miss
+// in the store and fetch again).
 func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], keys []K, fetch func(context.Context, K) (V, error)) []Result[V] {
 	results := make([]Result[V], len(keys))
 	skeys := make([]string, len(keys))
@@ -320,14 +326,12 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	if len(todo) > 1 && len(todo) <= c.o.MaxConcurrent {
 		order = append(slices.Clone(todo[1:]), todo[0])
 	}
-	// Each upstream call still has its own timeout.
-	fctx := ctx
 	for _, i := range order {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			v, err := safeFetch(fctx, c, fetch, keys[i])
+			v, err := safeFetch(ctx, c, fetch, keys[i]) // each upstream call has its own timeout
 			if err != nil {
 				lead[i].err = err
 				out.put(i, staleResult(c, stale, i, err))
@@ -345,11 +349,15 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 			if _, off := c.store.(Noop); off {
 				return // nothing is stored: skip encoding a value no one will read
 			}
-			if b, err := encode(fetched, fresh, v); err == nil {
-				mu.Lock()
-				writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})
-				mu.Unlock()
+			b, err := encode(fetched, fresh, v)
+			if err != nil {
+				// A value JSON cannot hold is a bug: served this once, never cached.
+				c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", skeys[i], "error", err.Error())
+				return
 			}
+			mu.Lock()
+			writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
