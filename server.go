@@ -126,10 +126,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	hc := upstream.NewHTTPClient()
 	hc.Transport = tr.Transport(hc.Transport)
-	set, err := providers.FromConfig(cfg, hc, policy)
-	if err != nil {
-		return err
-	}
 	c, redisClient, err := newCache(ctx, &cfg.Cache, logger)
 	if err != nil {
 		return err
@@ -146,8 +142,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 	m.RegisterCache(c)
-	set.Cache = c
-	set.TTL = providers.TTL{Invitations: cfg.Cache.TTLInvitations, Directory: cfg.Cache.TTLDirectory}
+	set, err := providers.FromConfig(cfg, hc, policy, c)
+	if err != nil {
+		return err
+	}
 	life := &lifecycle{}
 	handler := gateway.New(gateway.Options{
 		Providers:      set,

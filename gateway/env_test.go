@@ -166,15 +166,20 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	set := &providers.Set{
-		Redpanda: rp, Elastic: ec, ElasticOrgs: e.opts.elasticOrgs, Frontier: fr, FrontierOrgs: e.opts.frontierOrgs,
-	}
 	var c *cache.Cache
-	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: true,
-		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if o.store != nil {
 		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond, StaleGrace: 10 * time.Minute})
-		set.Cache = c
+	}
+	set, err := providers.New(providers.Options{
+		Redpanda: rp, Elastic: ec, ElasticOrgs: e.opts.elasticOrgs, Frontier: fr, FrontierOrgs: e.opts.frontierOrgs,
+		Cache: c, TTL: providers.TTL{Invitations: 30 * time.Second, Directory: 5 * time.Minute},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: true,
+		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
+	if c != nil {
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache
 	}

@@ -61,7 +61,7 @@ func New(set *providers.Set, o Options) *Loaders {
 	// Each loader's batch is full once it holds every key it could ever be asked for, and
 	// dataloader dispatches a full batch at once: a query that asks for everything at the
 	// top (the usual case) does not wait for the batch window at all.
-	sources, frontierOrgs := len(set.Sources()), len(set.FrontierOrgs)
+	sources, frontierOrgs := len(set.Sources()), set.FrontierOrgs()
 	l.invitations = newLoader(o, "invitations", sources, l, bySource, set.Invitations)
 	l.organizations = newLoader(o, "organizations", sources, l, bySource, set.Organizations)
 	l.roles = newLoader(o, "roles", 1+frontierOrgs, l, frontier, set.FrontierRoles) // "" is the platform roles

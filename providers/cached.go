@@ -2,7 +2,6 @@ package providers
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/invitegw/invitegw/cache"
@@ -17,93 +16,46 @@ const (
 	kindGroups       = "groups"
 )
 
-func (s *Set) init() {
-	s.once.Do(func() {
-		s.tenants = map[invite.Provider]string{}
-		if s.Redpanda != nil {
-			s.tenants[invite.Redpanda] = cache.Tenant("redpanda", s.Redpanda.BaseURL(), s.Redpanda.CredentialID())
-		}
-		if s.Elastic != nil {
-			s.tenants[invite.Elastic] = cache.Tenant("elastic", s.Elastic.BaseURL(), s.Elastic.CredentialID())
-		}
-		if s.Frontier != nil {
-			// The protocol is part of the tenant: the two APIs may answer differently for one
-			// deployment, and an operator switching protocols must not read the other's entries.
-			s.tenants[invite.Frontier] = cache.Tenant("frontier", s.Frontier.Protocol(), s.Frontier.BaseURL(), s.Frontier.CredentialID())
-		}
-		if s.TTL.Invitations <= 0 {
-			s.TTL.Invitations = DefaultTTLInvitations
-		}
-		if s.TTL.Directory <= 0 {
-			s.TTL.Directory = DefaultTTLDirectory
-		}
-		s.noCache = cache.New(cache.Noop{}, cache.Options{})
-		// A whole response depends on every tenant and on which organizations are configured.
-		scope := []string{"elastic-orgs", strings.Join(s.ElasticOrgs, ","), "frontier-orgs", strings.Join(s.FrontierOrgs, ",")}
-		for _, p := range invite.Providers {
-			scope = append(scope, string(p), s.tenants[p])
-		}
-		s.responseScope = cache.Tenant(scope...)
-	})
-}
-
 // Responses is the response cache of everything this set reads; nil without a cache.
-func (s *Set) Responses() *cache.Responses {
-	s.init()
-	if s.Cache == nil {
-		return nil
-	}
-	return s.Cache.Responses(s.responseScope)
-}
-
-func (s *Set) cache() *cache.Cache {
-	s.init()
-	if s.Cache == nil {
-		return s.noCache
-	}
-	return s.Cache
-}
+func (s *Set) Responses() *cache.Responses { return s.responses }
 
 // key is the store key of one item of provider p.
 func (s *Set) key(kind string, p invite.Provider, id string) string {
-	s.init()
 	return cache.Key(kind, s.tenants[p], id)
 }
 
 // Invitations loads the invitation lists of srcs, in order.
 func (s *Set) Invitations(ctx context.Context, srcs []invite.Source) []cache.Result[[]invite.Invitation] {
-	return cache.Load(ctx, s.cache(), cache.Kind[invite.Source, []invite.Invitation]{
+	return cache.Load(ctx, s.cache, cache.Kind[invite.Source, []invite.Invitation]{
 		Key:        func(src invite.Source) string { return s.key(kindInvitations, src.Provider, src.String()) },
-		TTL:        s.ttl().Invitations,
+		TTL:        s.ttl.Invitations,
 		FreshUntil: listFreshUntil,
 	}, srcs, s.listInvitations)
 }
 
 // Organizations loads organizations (Redpanda's is the token's own, whatever OrgID says).
 func (s *Set) Organizations(ctx context.Context, srcs []invite.Source) []cache.Result[*invite.Organization] {
-	return cache.Load(ctx, s.cache(), cache.Kind[invite.Source, *invite.Organization]{
+	return cache.Load(ctx, s.cache, cache.Kind[invite.Source, *invite.Organization]{
 		Key: func(src invite.Source) string { return s.key(kindOrganization, src.Provider, src.String()) },
-		TTL: s.ttl().Directory,
+		TTL: s.ttl.Directory,
 	}, srcs, s.organization)
 }
 
 // FrontierRoles loads Frontier role lists: platform roles for "", else an organization's.
 func (s *Set) FrontierRoles(ctx context.Context, orgIDs []string) []cache.Result[[]invite.Role] {
-	return cache.Load(ctx, s.cache(), cache.Kind[string, []invite.Role]{
+	return cache.Load(ctx, s.cache, cache.Kind[string, []invite.Role]{
 		Key: func(org string) string { return s.key(kindRoles, invite.Frontier, org) },
-		TTL: s.ttl().Directory,
+		TTL: s.ttl.Directory,
 	}, orgIDs, s.frontierRoles)
 }
 
 // FrontierGroups loads Frontier organizations' groups.
 func (s *Set) FrontierGroups(ctx context.Context, orgIDs []string) []cache.Result[[]invite.Group] {
-	return cache.Load(ctx, s.cache(), cache.Kind[string, []invite.Group]{
+	return cache.Load(ctx, s.cache, cache.Kind[string, []invite.Group]{
 		Key: func(org string) string { return s.key(kindGroups, invite.Frontier, org) },
-		TTL: s.ttl().Directory,
+		TTL: s.ttl.Directory,
 	}, orgIDs, s.frontierGroups)
 }
-
-func (s *Set) ttl() TTL { s.init(); return s.TTL }
 
 // invalidateRedpandaInvites deletes exactly what a change to a Redpanda invite makes stale:
 // the tenant's invite list, where every read of an invite comes from, and every cached
@@ -114,8 +66,8 @@ func (s *Set) invalidateRedpandaInvites(ctx context.Context) {
 	if r := s.Responses(); r != nil {
 		gen = append(gen, r.NewGeneration())
 	}
-	s.cache().Invalidate(ctx, []string{s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String())},
-		gen, s.ttl().Invitations)
+	s.cache.Invalidate(ctx, []string{s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String())},
+		gen, s.ttl.Invitations)
 }
 
 // listFreshUntil ends a list's freshness at the first moment one of its invitations changes

@@ -3,6 +3,7 @@ package providers
 import (
 	"net/http"
 
+	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/config"
 	"github.com/invitegw/invitegw/invite"
 	"github.com/invitegw/invitegw/upstream"
@@ -12,41 +13,41 @@ import (
 )
 
 // FromConfig builds the clients of every enabled provider, sharing one HTTP client (and so one
-// connection pool). policy, if not nil, gives each provider's calls their policy. c must have
-// passed config.Validate.
-func FromConfig(c *config.Config, hc *http.Client, policy func(p invite.Provider) *upstream.Policy) (*Set, error) {
+// connection pool), and the Set over them and c (nil: no cache). policy, if not nil, gives
+// each provider's calls their policy. cfg must have passed config.Validate.
+func FromConfig(cfg *config.Config, hc *http.Client, policy func(p invite.Provider) *upstream.Policy, c *cache.Cache) (*Set, error) {
 	if policy == nil {
 		policy = func(invite.Provider) *upstream.Policy { return nil }
 	}
-	s := &Set{}
+	o := Options{Cache: c, TTL: TTL{Invitations: cfg.Cache.TTLInvitations, Directory: cfg.Cache.TTLDirectory}}
 	var err error
-	if c.Redpanda.Enabled() {
-		s.Redpanda, err = redpanda.NewClient(redpanda.Options{
-			BaseURL: c.Redpanda.URL, HTTP: hc, Timeout: c.Redpanda.Timeout, Policy: policy(invite.Redpanda), Token: c.Redpanda.Token,
-			ClientID: c.Redpanda.ClientID, ClientSecret: c.Redpanda.ClientSecret, TokenURL: c.Redpanda.TokenURL,
+	if cfg.Redpanda.Enabled() {
+		o.Redpanda, err = redpanda.NewClient(redpanda.Options{
+			BaseURL: cfg.Redpanda.URL, HTTP: hc, Timeout: cfg.Redpanda.Timeout, Policy: policy(invite.Redpanda), Token: cfg.Redpanda.Token,
+			ClientID: cfg.Redpanda.ClientID, ClientSecret: cfg.Redpanda.ClientSecret, TokenURL: cfg.Redpanda.TokenURL,
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
-	if c.Elastic.Enabled() {
-		s.Elastic, err = elastic.NewClient(elastic.Options{BaseURL: c.Elastic.URL, HTTP: hc, Timeout: c.Elastic.Timeout,
-			Policy: policy(invite.Elastic), APIKey: c.Elastic.APIKey})
+	if cfg.Elastic.Enabled() {
+		o.Elastic, err = elastic.NewClient(elastic.Options{BaseURL: cfg.Elastic.URL, HTTP: hc, Timeout: cfg.Elastic.Timeout,
+			Policy: policy(invite.Elastic), APIKey: cfg.Elastic.APIKey})
 		if err != nil {
 			return nil, err
 		}
-		s.ElasticOrgs = c.Elastic.Organizations
+		o.ElasticOrgs = cfg.Elastic.Organizations
 	}
-	if c.Frontier.Enabled() {
-		s.Frontier, err = frontier.NewClient(frontier.Options{
-			BaseURL: c.Frontier.URL, HTTP: hc, Timeout: c.Frontier.Timeout, Policy: policy(invite.Frontier),
-			Token: c.Frontier.Token, Protocol: c.Frontier.Protocol,
-			ClientID: c.Frontier.ClientID, ClientSecret: c.Frontier.ClientSecret,
+	if cfg.Frontier.Enabled() {
+		o.Frontier, err = frontier.NewClient(frontier.Options{
+			BaseURL: cfg.Frontier.URL, HTTP: hc, Timeout: cfg.Frontier.Timeout, Policy: policy(invite.Frontier),
+			Token: cfg.Frontier.Token, Protocol: cfg.Frontier.Protocol,
+			ClientID: cfg.Frontier.ClientID, ClientSecret: cfg.Frontier.ClientSecret,
 		})
 		if err != nil {
 			return nil, err
 		}
-		s.FrontierOrgs = c.Frontier.Organizations
+		o.FrontierOrgs = cfg.Frontier.Organizations
 	}
-	return s, nil
+	return New(o)
 }

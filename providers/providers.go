@@ -11,7 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/invitegw/invitegw/cache"
@@ -22,47 +22,96 @@ import (
 	"github.com/invitegw/invitegw/upstream/redpanda"
 )
 
-// Set is the configured upstreams. A nil client means that provider is off.
+// Set is the configured upstreams, built once by New and never changed after: safe for
+// concurrent use.
 type Set struct {
+	redpanda     *redpanda.Client
+	elastic      *elastic.Client
+	elasticOrgs  []string
+	frontier     *frontier.Client
+	frontierOrgs []string
+
+	cache *cache.Cache // never nil: a Noop store when nothing is cached
+	ttl   TTL
+	// tenants hashes each provider's base URL and credential into cache keys; responses
+	// caches whole answers, under a scope hashing every tenant and configured organization
+	// (nil without a cache).
+	tenants   map[invite.Provider]string
+	responses *cache.Responses
+}
+
+// TTL is how long each kind of data stays fresh in the cache.
+type TTL struct {
+	// Invitations: invitation lists and single invites.
+	Invitations time.Duration
+	// Directory: organizations, roles and groups, which change rarely.
+	Directory time.Duration
+}
+
+// Options are what a Set is made of. A nil client means that provider is off.
+type Options struct {
 	Redpanda     *redpanda.Client
 	Elastic      *elastic.Client
 	ElasticOrgs  []string
 	Frontier     *frontier.Client
 	FrontierOrgs []string
-
-	// Cache holds upstream reads; nil means no caching.
+	// Cache holds upstream reads; nil means no caching (identical concurrent reads are still
+	// shared).
 	Cache *cache.Cache
-	TTL   TTL
-
-	once          sync.Once
-	tenants       map[invite.Provider]string
-	responseScope string
-	noCache       *cache.Cache
+	// TTL is required: config holds the defaults.
+	TTL TTL
 }
 
-// TTL is how long each kind of data stays fresh in the cache.
-type TTL struct {
-	// Invitations: invitation lists and single invites. Default 30s.
-	Invitations time.Duration
-	// Directory: organizations, roles and groups, which change rarely. Default 5m.
-	Directory time.Duration
+// New builds a Set. It rejects a TTL that is not positive and a provider without
+// organizations to read.
+func New(o Options) (*Set, error) {
+	if o.TTL.Invitations <= 0 || o.TTL.Directory <= 0 {
+		return nil, fmt.Errorf("providers: TTLs must be positive, got %+v", o.TTL)
+	}
+	if (o.Elastic != nil && len(o.ElasticOrgs) == 0) || (o.Frontier != nil && len(o.FrontierOrgs) == 0) {
+		return nil, errors.New("providers: Elastic and Frontier need at least one organization each")
+	}
+	s := &Set{
+		redpanda: o.Redpanda, elastic: o.Elastic, elasticOrgs: slices.Clone(o.ElasticOrgs),
+		frontier: o.Frontier, frontierOrgs: slices.Clone(o.FrontierOrgs), cache: o.Cache, ttl: o.TTL,
+		tenants: map[invite.Provider]string{},
+	}
+	if s.redpanda != nil {
+		s.tenants[invite.Redpanda] = cache.Tenant("redpanda", s.redpanda.BaseURL(), s.redpanda.CredentialID())
+	}
+	if s.elastic != nil {
+		s.tenants[invite.Elastic] = cache.Tenant("elastic", s.elastic.BaseURL(), s.elastic.CredentialID())
+	}
+	if s.frontier != nil {
+		// The protocol is part of the tenant: the two APIs may answer differently for one
+		// deployment, and an operator switching protocols must not read the other's entries.
+		s.tenants[invite.Frontier] = cache.Tenant("frontier", s.frontier.Protocol(), s.frontier.BaseURL(), s.frontier.CredentialID())
+	}
+	if s.cache == nil {
+		s.cache = cache.New(cache.Noop{}, cache.Options{})
+	} else {
+		// A whole response depends on every tenant and on which organizations are configured.
+		scope := []string{"elastic-orgs", strings.Join(s.elasticOrgs, ","), "frontier-orgs", strings.Join(s.frontierOrgs, ",")}
+		for _, p := range invite.Providers {
+			scope = append(scope, string(p), s.tenants[p])
+		}
+		s.responses = s.cache.Responses(cache.Tenant(scope...))
+	}
+	return s, nil
 }
 
-// Default TTLs.
-const (
-	DefaultTTLInvitations = 30 * time.Second
-	DefaultTTLDirectory   = 5 * time.Minute
-)
+// FrontierOrgs is how many Frontier organizations are configured.
+func (s *Set) FrontierOrgs() int { return len(s.frontierOrgs) }
 
 // Enabled reports whether provider p is configured.
 func (s *Set) Enabled(p invite.Provider) bool {
 	switch p {
 	case invite.Redpanda:
-		return s.Redpanda != nil
+		return s.redpanda != nil
 	case invite.Elastic:
-		return s.Elastic != nil
+		return s.elastic != nil
 	case invite.Frontier:
-		return s.Frontier != nil
+		return s.frontier != nil
 	}
 	return false
 }
@@ -71,16 +120,16 @@ func (s *Set) Enabled(p invite.Provider) bool {
 // and Frontier organization.
 func (s *Set) Sources() []invite.Source {
 	var out []invite.Source
-	if s.Redpanda != nil {
+	if s.redpanda != nil {
 		out = append(out, invite.Source{Provider: invite.Redpanda})
 	}
-	if s.Elastic != nil {
-		for _, org := range s.ElasticOrgs {
+	if s.elastic != nil {
+		for _, org := range s.elasticOrgs {
 			out = append(out, invite.Source{Provider: invite.Elastic, OrgID: org})
 		}
 	}
-	if s.Frontier != nil {
-		for _, org := range s.FrontierOrgs {
+	if s.frontier != nil {
+		for _, org := range s.frontierOrgs {
 			out = append(out, invite.Source{Provider: invite.Frontier, OrgID: org})
 		}
 	}
@@ -93,11 +142,11 @@ func (s *Set) Sources() []invite.Source {
 func (s *Set) Configured(src invite.Source) bool {
 	switch src.Provider {
 	case invite.Redpanda:
-		return s.Redpanda != nil
+		return s.redpanda != nil
 	case invite.Elastic:
-		return s.Elastic != nil && slices.Contains(s.ElasticOrgs, src.OrgID)
+		return s.elastic != nil && slices.Contains(s.elasticOrgs, src.OrgID)
 	case invite.Frontier:
-		return s.Frontier != nil && slices.Contains(s.FrontierOrgs, src.OrgID)
+		return s.frontier != nil && slices.Contains(s.frontierOrgs, src.OrgID)
 	}
 	return false
 }
@@ -112,15 +161,15 @@ func (s *Set) listInvitations(ctx context.Context, src invite.Source) ([]invite.
 	}
 	switch src.Provider {
 	case invite.Redpanda:
-		list, err := s.Redpanda.ListUserInvites(ctx)
+		list, err := s.redpanda.ListUserInvites(ctx)
 		return convertAll(list, err, redpanda.ToInvitation)
 	case invite.Elastic:
-		list, err := s.Elastic.ListInvitations(ctx, src.OrgID)
+		list, err := s.elastic.ListInvitations(ctx, src.OrgID)
 		return convertAll(list, err, func(inv *elastic.OrganizationInvitation) invite.Invitation {
 			return elastic.ToInvitation(src.OrgID, inv)
 		})
 	default:
-		list, err := s.Frontier.ListOrganizationInvitations(ctx, src.OrgID, "")
+		list, err := s.frontier.ListOrganizationInvitations(ctx, src.OrgID, "")
 		return convertAll(list, err, func(inv *frontier.Invitation) invite.Invitation {
 			return frontier.ToInvitation(src.OrgID, inv)
 		})
@@ -136,19 +185,19 @@ func (s *Set) organization(ctx context.Context, src invite.Source) (*invite.Orga
 	var org invite.Organization
 	switch src.Provider {
 	case invite.Redpanda:
-		o, err := s.Redpanda.GetCurrentOrganization(ctx)
+		o, err := s.redpanda.GetCurrentOrganization(ctx)
 		if err != nil {
 			return nil, err
 		}
 		org = redpanda.ToOrganization(o)
 	case invite.Elastic:
-		o, err := s.Elastic.GetOrganization(ctx, src.OrgID)
+		o, err := s.elastic.GetOrganization(ctx, src.OrgID)
 		if err != nil {
 			return nil, err
 		}
 		org = elastic.ToOrganization(o)
 	default:
-		o, err := s.Frontier.GetOrganization(ctx, src.OrgID)
+		o, err := s.frontier.GetOrganization(ctx, src.OrgID)
 		if err != nil {
 			return nil, err
 		}
@@ -160,7 +209,7 @@ func (s *Set) organization(ctx context.Context, src invite.Source) (*invite.Orga
 // frontierRoles lists Frontier's roles: the platform roles when orgID is empty, else the
 // organization's custom roles. An invitation's role IDs may name either kind.
 func (s *Set) frontierRoles(ctx context.Context, orgID string) ([]invite.Role, error) {
-	if s.Frontier == nil {
+	if s.frontier == nil {
 		return nil, fmt.Errorf("%w: frontier", errNotConfigured)
 	}
 	var (
@@ -168,19 +217,19 @@ func (s *Set) frontierRoles(ctx context.Context, orgID string) ([]invite.Role, e
 		err   error
 	)
 	if orgID == "" {
-		roles, err = s.Frontier.ListRoles(ctx)
+		roles, err = s.frontier.ListRoles(ctx)
 	} else {
-		roles, err = s.Frontier.ListOrganizationRoles(ctx, orgID)
+		roles, err = s.frontier.ListOrganizationRoles(ctx, orgID)
 	}
 	return convertAll(roles, err, frontier.ToRole)
 }
 
 // frontierGroups lists a Frontier organization's groups.
 func (s *Set) frontierGroups(ctx context.Context, orgID string) ([]invite.Group, error) {
-	if s.Frontier == nil {
+	if s.frontier == nil {
 		return nil, fmt.Errorf("%w: frontier", errNotConfigured)
 	}
-	groups, err := s.Frontier.ListOrganizationGroups(ctx, orgID)
+	groups, err := s.frontier.ListOrganizationGroups(ctx, orgID)
 	return convertAll(groups, err, frontier.ToGroup)
 }
 
@@ -188,7 +237,7 @@ func (s *Set) frontierGroups(ctx context.Context, orgID string) ([]invite.Group,
 // answered. An unknown invite is a NOT_FOUND error; a binding Redpanda cannot express is
 // BAD_USER_INPUT.
 func (s *Set) UpdateRedpandaInvite(ctx context.Context, id string, upd invite.Update) (*invite.Invitation, error) {
-	if s.Redpanda == nil {
+	if s.redpanda == nil {
 		return nil, invite.Errorf(invite.CodeNotFound, "invitation not found")
 	}
 	body := redpanda.UserInviteUpdate{ExpiresAt: upd.ExpiresAt}
@@ -203,7 +252,7 @@ func (s *Set) UpdateRedpandaInvite(ctx context.Context, id string, upd invite.Up
 			Scope:    &redpanda.Scope{ResourceType: rt, ResourceID: rb.Scope.ResourceID},
 		})
 	}
-	u, err := s.Redpanda.UpdateUserInvite(ctx, id, body, upd.Mask())
+	u, err := s.redpanda.UpdateUserInvite(ctx, id, body, upd.Mask())
 	if err == nil || errors.Is(err, upstream.ErrNotFound) {
 		// Changed, or gone: either way cached copies are wrong now. A failed call may also have
 		// changed the invite, but cannot be told apart from one that did not; the TTL bounds it.
