@@ -88,6 +88,8 @@ type envOptions struct {
 	store cache.Store
 	// noResponseCache turns the response cache off (it is on whenever store is set).
 	noResponseCache bool
+	// noIntrospection runs the gateway as production does by default: introspection off.
+	noIntrospection bool
 	apiKeys         []string
 	corsOrigins     []string
 	requestTimeout  time.Duration
@@ -177,7 +179,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 		Redpanda: rp, Elastic: ec, ElasticOrgs: o.elasticOrgs, Frontier: fr, FrontierOrgs: o.frontierOrgs,
 	}
 	var c *cache.Cache
-	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: true,
+	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection,
 		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if o.store != nil {
 		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond})

@@ -33,7 +33,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// Now is the clock statuses are derived with. Default time.Now.
 	Now func() time.Time
-	// Introspection enables schema introspection (GraphiQL needs it).
+	// Introspection enables schema introspection (GraphiQL needs it). Federation's
+	// `_service { sdl }` answers either way (see federationSDL).
 	Introspection bool
 	// Loaders tunes the dataloaders. Default loaders.DefaultOptions.
 	Loaders *loaders.Options
@@ -103,6 +104,7 @@ func New(o Options) http.Handler {
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(federationSDL{}) // _service { sdl } answers with introspection off too
 	if o.APQ != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})
 	}

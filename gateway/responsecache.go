@@ -103,36 +103,17 @@ func cacheable(op *graphql.OperationContext) bool {
 	if op == nil || op.Operation == nil || op.Operation.Operation != ast.Query || op.Doc == nil {
 		return false
 	}
-	seen := map[string]bool{}
-	var plain func(ast.SelectionSet) bool
-	plain = func(set ast.SelectionSet) bool {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Name == "__schema" || s.Name == "__type" || deferred(s.Directives) || !plain(s.SelectionSet) {
-					return false
-				}
-			case *ast.InlineFragment:
-				if deferred(s.Directives) || !plain(s.SelectionSet) {
-					return false
-				}
-			case *ast.FragmentSpread:
-				if deferred(s.Directives) {
-					return false
-				}
-				if seen[s.Name] {
-					continue
-				}
-				seen[s.Name] = true
-				f := op.Doc.Fragments.ForName(s.Name)
-				if f == nil || !plain(f.SelectionSet) {
-					return false
-				}
-			}
+	return !selectsAny(op.Doc, op.Operation.SelectionSet, func(sel ast.Selection) bool {
+		switch s := sel.(type) {
+		case *ast.Field:
+			return isIntrospection(s) || deferred(s.Directives)
+		case *ast.InlineFragment:
+			return deferred(s.Directives)
+		case *ast.FragmentSpread:
+			return deferred(s.Directives)
 		}
-		return true
-	}
-	return plain(op.Operation.SelectionSet)
+		return false
+	})
 }
 
 func deferred(ds ast.DirectiveList) bool {
