@@ -217,6 +217,8 @@ func TestGraphQLOverHTTPStatus(t *testing.T) {
 		{"parse error, graphql-response+json", "application/graphql-response+json", `{"query":"{"}`, 400, false},
 		{"validation error, graphql-response+json", "application/graphql-response+json", `{"query":"{ nope }"}`, 400, false},
 		{"success, graphql-response+json", "application/graphql-response+json", `{"query":"{ __typename }"}`, 200, true},
+		{"body not JSON, application/json", "application/json", `{"query":`, 400, false},
+		{"body not JSON, graphql-response+json", "application/graphql-response+json", `{"query":`, 400, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -98,8 +98,8 @@ func New(o Options) http.Handler {
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
-	srv.AddTransport(post{})          // transport.POST, writing answers without re-encoding them
+	srv.AddTransport(transport.GET{})  // queries only: gqlgen refuses mutations over GET
+	srv.AddTransport(transport.POST{}) // behind postBody, which has checked the body's parameters
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
@@ -132,7 +132,7 @@ func New(o Options) http.Handler {
 	if rc != nil {
 		gql = rc.middleware(gql)
 	}
-	gql = checkProtocol(limitBody(o.MaxBodyBytes, overHTTP(withTimeout(o.RequestTimeout, gql))))
+	gql = checkProtocol(limitBody(o.MaxBodyBytes, postBody(overHTTP(withTimeout(o.RequestTimeout, gql)))))
 	if len(o.APIKeys) > 0 {
 		gql = requireAPIKey(o.APIKeys, gql)
 	}
