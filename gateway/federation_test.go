@@ -218,6 +218,8 @@ func TestGraphQLOverHTTPStatus(t *testing.T) {
 		{"validation error, graphql-response+json", "application/graphql-response+json", `{"query":"{ nope }"}`, 400, false},
 		{"success, graphql-response+json", "application/graphql-response+json", `{"query":"{ __typename }"}`, 200, true},
 		{"body not JSON, application/json", "application/json", `{"query":`, 400, false},
+		{"no query, application/json", "application/json", `{"qeury":"{ __typename }"}`, 400, false},
+		{"no query, graphql-response+json", "application/graphql-response+json", `{"qeury":"{ __typename }"}`, 400, false},
 		{"body not JSON, graphql-response+json", "application/graphql-response+json", `{"query":`, 400, false},
 	}
 	for _, tt := range tests {

@@ -49,6 +49,11 @@ func TestHTTPProtocolErrors(t *testing.T) {
 			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request body is not valid JSON"}]}`, ""},
 		{"a JSON array", http.MethodPost, "application/json", strings.NewReader(`[]`), 400,
 			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request body must be a JSON object"}]}`, ""},
+		// graphql-http audit 8764 and 3E3A: invalid parameters under application/json.
+		{"no query", http.MethodPost, "application/json", strings.NewReader(`{"qeury":"{ __typename }"}`), 400,
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request has no \"query\""}]}`, ""},
+		{"an empty query", http.MethodPost, "application/json", strings.NewReader(`{"query":"","variables":{}}`), 400,
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request has no \"query\""}]}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
