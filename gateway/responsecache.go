@@ -150,15 +150,18 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 			}
 		}
 		v := &verdict{}
-		cw := &captureWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, verdictKey{}, v)))
+		a := &heldAnswer{w: w}
+		next.ServeHTTP(a, r.WithContext(context.WithValue(ctx, verdictKey{}, v)))
+		// Only what the client got whole is kept.
+		if err := a.send(); err != nil || a.status != http.StatusOK || a.body.Len() > maxKeptResponse {
+			return
+		}
 		v.mu.Lock()
 		keep, until, op := v.keep, v.until, v.operation
 		v.mu.Unlock()
-		if !keep || cw.status != http.StatusOK || cw.overflow {
-			return
+		if keep {
+			store.Put(ctx, key, gen, encodeKept(kept{contentType: w.Header().Get("Content-Type"), operation: op, body: a.body.Bytes()}), until)
 		}
-		store.Put(ctx, key, gen, encodeKept(kept{contentType: cw.Header().Get("Content-Type"), operation: op, body: cw.body.Bytes()}), until)
 	})
 }
 
@@ -231,41 +234,3 @@ func decodeKept(b []byte) (kept, bool) {
 	}
 	return kept{contentType: string(ct), operation: string(op), body: body}, true
 }
-
-// captureWriter passes the answer through to the client and keeps a copy of it (up to
-// maxKeptResponse) with its status.
-type captureWriter struct {
-	http.ResponseWriter
-	status   int
-	body     bytes.Buffer
-	overflow bool
-}
-
-func (c *captureWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	if !c.overflow {
-		if c.body.Len()+len(b) > maxKeptResponse {
-			c.overflow = true
-			c.body = bytes.Buffer{}
-		} else {
-			c.body.Write(b)
-		}
-	}
-	n, err := c.ResponseWriter.Write(b)
-	if err != nil {
-		c.overflow = true // the client did not get it all: do not keep a copy it never saw
-	}
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
