@@ -88,6 +88,8 @@ type envOptions struct {
 	store cache.Store
 	// noResponseCache turns the response cache off (it is on whenever store is set).
 	noResponseCache bool
+	// noIntrospection runs the gateway as production does by default: introspection off.
+	noIntrospection bool
 	apiKeys         []string
 	corsOrigins     []string
 	requestTimeout  time.Duration
@@ -102,9 +104,8 @@ type envOptions struct {
 	rpClientCredentials bool
 }
 
-// newEnv starts empty fakes and a gateway over them; seed with the fakes' Add methods.
-func newEnv(t testing.TB, o envOptions) *env {
-	t.Helper()
+// withDefaults fills in what o leaves unset, for the first gateway and for every other one.
+func (o envOptions) withDefaults() envOptions {
 	if o.elasticOrgs == nil {
 		o.elasticOrgs = []string{"1004"}
 	}
@@ -114,6 +115,13 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.ecKey == "" {
 		o.ecKey = ecKey
 	}
+	return o
+}
+
+// newEnv starts empty fakes and a gateway over them; seed with the fakes' Add methods.
+func newEnv(t testing.TB, o envOptions) *env {
+	t.Helper()
+	o = o.withDefaults()
 	e := &env{
 		rp: redpandafake.New(redpandafake.Options{Token: rpToken, ClientID: rpClientID, ClientSecret: rpClientSecret,
 			OrgID: "rp-org-1", OrgName: "Acme Streaming", MaxPageSize: o.rpPageSize}),
@@ -134,9 +142,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 }
 
 // newGateway starts another gateway instance over the same fakes, as a second replica would
-// run; o.store may be shared with the first.
+// run, configured by o alone (defaults filled in); o.store may be shared with the first.
 func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.Cache) {
 	t.Helper()
+	o = o.withDefaults()
 	hc := upstream.NewHTTPClient()
 	if o.tracing != nil {
 		hc.Transport = o.tracing.Transport(hc.Transport)
@@ -157,7 +166,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, APIKey: e.opts.ecKey, Policy: pol()})
+	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, APIKey: o.ecKey, Policy: pol()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,13 +180,13 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond, StaleGrace: 10 * time.Minute})
 	}
 	set, err := providers.New(providers.Options{
-		Redpanda: rp, Elastic: ec, ElasticOrgs: e.opts.elasticOrgs, Frontier: fr, FrontierOrgs: e.opts.frontierOrgs,
+		Redpanda: rp, Elastic: ec, ElasticOrgs: o.elasticOrgs, Frontier: fr, FrontierOrgs: o.frontierOrgs,
 		Cache: c, TTL: providers.TTL{Invitations: 30 * time.Second, Directory: 5 * time.Minute},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: true,
+	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection,
 		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if c != nil {
 		opts.APQ = c.APQ()

@@ -20,8 +20,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
+// TestServiceSDLMatchesGolden runs on the production default, introspection off: `_service`
+// is the federation contract that composition reads, not introspection.
 func TestServiceSDLMatchesGolden(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{noIntrospection: true})
 	var got struct {
 		Service struct{ SDL string } `json:"_service"`
 	}
@@ -44,6 +46,43 @@ func TestServiceSDLMatchesGolden(t *testing.T) {
 		if !strings.Contains(got.Service.SDL, want) {
 			t.Errorf("SDL lacks %s", want)
 		}
+	}
+}
+
+// TestIntrospectionOffServesOnlyService: with introspection off, an operation that selects
+// `_service` answers it, and one that also selects __schema or __type, however spread,
+// is refused whole, as is plain introspection.
+func TestIntrospectionOffServesOnlyService(t *testing.T) {
+	e := newEnv(t, envOptions{noIntrospection: true})
+	tests := []struct {
+		name, query string
+		served      bool
+	}{
+		{"_service", `{ _service { sdl } }`, true},
+		{"_service in a fragment", `query { ...F } fragment F on Query { _service { sdl } }`, true},
+		{"_service with other fields", `{ _service { sdl } __typename }`, true},
+		{"__schema", `{ __schema { types { name } } }`, false},
+		{"__type", `{ __type(name: "Invitation") { name } }`, false},
+		{"_service and __schema", `{ _service { sdl } __schema { types { name } } }`, false},
+		{"_service and __type in a fragment", `query { _service { sdl } ...F } fragment F on Query { ... on Query { __type(name: "Invitation") { name } } }`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.query(t, tt.query, nil)
+			if served := len(r.Errors) == 0; served != tt.served {
+				t.Fatalf("served %v, want %v: %s", served, tt.served, r.raw)
+			}
+			if !tt.served {
+				return
+			}
+			var got struct {
+				Service struct{ SDL string } `json:"_service"`
+			}
+			r.data(t, &got)
+			if !strings.Contains(got.Service.SDL, `type Invitation @key(fields: "id")`) {
+				t.Fatalf("no SDL: %s", r.raw)
+			}
+		})
 	}
 }
 
@@ -178,6 +217,10 @@ func TestGraphQLOverHTTPStatus(t *testing.T) {
 		{"parse error, graphql-response+json", "application/graphql-response+json", `{"query":"{"}`, 400, false},
 		{"validation error, graphql-response+json", "application/graphql-response+json", `{"query":"{ nope }"}`, 400, false},
 		{"success, graphql-response+json", "application/graphql-response+json", `{"query":"{ __typename }"}`, 200, true},
+		{"body not JSON, application/json", "application/json", `{"query":`, 400, false},
+		{"no query, application/json", "application/json", `{"qeury":"{ __typename }"}`, 400, false},
+		{"no query, graphql-response+json", "application/graphql-response+json", `{"qeury":"{ __typename }"}`, 400, false},
+		{"body not JSON, graphql-response+json", "application/graphql-response+json", `{"query":`, 400, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,7 +33,8 @@ type Options struct {
 	Logger    *slog.Logger
 	// Now is the clock statuses are derived with. Default time.Now.
 	Now func() time.Time
-	// Introspection enables schema introspection (GraphiQL needs it).
+	// Introspection enables schema introspection (GraphiQL needs it). Federation's
+	// `_service { sdl }` answers either way (see federationSDL).
 	Introspection bool
 	// Loaders tunes the dataloaders. Default loaders.DefaultOptions.
 	Loaders *loaders.Options
@@ -97,12 +98,13 @@ func New(o Options) http.Handler {
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{}) // queries only: gqlgen refuses mutations over GET
-	srv.AddTransport(post{})          // transport.POST, writing answers without re-encoding them
+	srv.AddTransport(transport.GET{})  // queries only: gqlgen refuses mutations over GET
+	srv.AddTransport(transport.POST{}) // behind postBody, which has checked the body's parameters
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(federationSDL{}) // _service { sdl } answers with introspection off too
 	if o.APQ != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})
 	}
@@ -130,7 +132,7 @@ func New(o Options) http.Handler {
 	if rc != nil {
 		gql = rc.middleware(gql)
 	}
-	gql = checkProtocol(limitBody(o.MaxBodyBytes, overHTTP(withTimeout(o.RequestTimeout, gql))))
+	gql = checkProtocol(limitBody(o.MaxBodyBytes, postBody(overHTTP(withTimeout(o.RequestTimeout, gql)))))
 	if len(o.APIKeys) > 0 {
 		gql = requireAPIKey(o.APIKeys, gql)
 	}

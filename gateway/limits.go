@@ -10,7 +10,7 @@ import (
 )
 
 // limitBody answers 413 to a request body larger than max before anything reads it, and caps
-// bodies of unknown length (chunked) at max while they are read (post answers 413 when the
+// bodies of unknown length (chunked) at max while they are read (postBody answers 413 when the
 // cap is hit).
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -56,10 +56,13 @@ func checkProtocol(next http.Handler) http.Handler {
 	})
 }
 
-// writeError answers with one GraphQL error and no data.
+// writeError answers with one GraphQL error and no data, as application/json unless the
+// caller has chosen the media type.
 func writeError(w http.ResponseWriter, status int, message, code string) {
 	body, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": message, "extensions": map[string]string{"code": code}}}})
-	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	setLength(w, len(body))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

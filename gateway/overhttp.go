@@ -8,68 +8,67 @@ import (
 	"strconv"
 )
 
-// overHTTP brings gqlgen's request-error answers in line with the GraphQL over HTTP spec
+// overHTTP sends each GraphQL answer whole, with its length (see heldAnswer), and brings
+// gqlgen's request-error answers in line with the GraphQL over HTTP spec
 // (https://graphql.github.io/graphql-over-http/draft/), as the graphql-http audit checks:
 //
 //   - Under application/json, a request that fails parsing, validation or variable coercion is
 //     answered with 200 (clients of that media type read errors from the body); gqlgen sends 422.
 //   - Under application/graphql-response+json, such an answer (status 400) carries no "data"
 //     entry, since execution never started; gqlgen writes "data": null.
-//
-// Other answers pass through untouched and unbuffered.
 func overHTTP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &specWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		sw.finish()
+		a := &heldAnswer{w: w}
+		next.ServeHTTP(a, r)
+		mediaType, _, _ := mime.ParseMediaType(w.Header().Get("Content-Type"))
+		switch {
+		case a.status == http.StatusUnprocessableEntity && mediaType == "application/json":
+			a.status = http.StatusOK
+		case a.status == http.StatusBadRequest && mediaType == "application/graphql-response+json":
+			var fields map[string]json.RawMessage
+			if json.Unmarshal(a.body.Bytes(), &fields) == nil && string(fields["data"]) == "null" {
+				delete(fields, "data")
+				if b, err := json.Marshal(fields); err == nil {
+					a.body.Reset()
+					a.body.Write(b)
+				}
+			}
+		}
+		_ = a.send()
 	})
 }
 
-type specWriter struct {
-	http.ResponseWriter
-	hold   bool // buffering a request-error body to rewrite
-	status int
-	buf    bytes.Buffer
+// heldAnswer is a ResponseWriter that holds an answer, status and body, instead of sending
+// it, for the layers that look at a GraphQL answer before it goes out: overHTTP rewrites it,
+// the response cache keeps a copy. gqlgen's transports write an answer in one piece anyway,
+// so holding it delays nothing. It has no Unwrap: a flush cannot reach past it.
+type heldAnswer struct {
+	w      http.ResponseWriter
+	status int // 0 until written
+	body   bytes.Buffer
 }
 
-func (s *specWriter) WriteHeader(code int) {
-	mediaType, _, _ := mime.ParseMediaType(s.Header().Get("Content-Type"))
-	switch {
-	case code == http.StatusUnprocessableEntity && mediaType == "application/json":
-		code = http.StatusOK
-	case code == http.StatusBadRequest && mediaType == "application/graphql-response+json":
-		s.hold, s.status = true, code
-		return
+func (a *heldAnswer) Header() http.Header { return a.w.Header() }
+
+func (a *heldAnswer) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
 	}
-	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *specWriter) Write(b []byte) (int, error) {
-	if s.hold {
-		return s.buf.Write(b)
-	}
-	return s.ResponseWriter.Write(b)
+func (a *heldAnswer) Write(b []byte) (int, error) {
+	a.WriteHeader(http.StatusOK)
+	return a.body.Write(b)
 }
 
-func (s *specWriter) finish() {
-	if !s.hold {
-		return
-	}
-	body := s.buf.Bytes()
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) == nil && string(fields["data"]) == "null" {
-		delete(fields, "data")
-		if b, err := json.Marshal(fields); err == nil {
-			body = b
-		}
-	}
-	setLength(s.ResponseWriter, len(body))
-	s.ResponseWriter.WriteHeader(s.status)
-	_, _ = s.ResponseWriter.Write(body)
+// send writes the held answer in one Write, with its length (see setLength).
+func (a *heldAnswer) send() error {
+	a.WriteHeader(http.StatusOK)
+	setLength(a.w, a.body.Len())
+	a.w.WriteHeader(a.status)
+	_, err := a.w.Write(a.body.Bytes())
+	return err
 }
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (s *specWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // setLength announces a body of n bytes that its writer holds whole. Without a length,
 // net/http chunks any body over 2 KiB, and the client then also waits for the terminating

@@ -42,13 +42,18 @@ func TestHTTPProtocolErrors(t *testing.T) {
 		{"chunked body over the limit", http.MethodPost, "application/json", io.MultiReader(strings.NewReader(big)), 413,
 			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"request body larger than 1048576 bytes"}]}`, ""},
 		{"variables not an object", http.MethodPost, "application/json", strings.NewReader(`{"query":"{ __typename }","variables":"x"}`), 400,
-			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"\"variables\" must be a JSON object"}],"data":null}`, ""},
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"\"variables\" must be a JSON object"}]}`, ""},
 		{"query not a string", http.MethodPost, "application/json", strings.NewReader(`{"query":1}`), 400,
-			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"\"query\" must be a string"}],"data":null}`, ""},
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"\"query\" must be a string"}]}`, ""},
 		{"not JSON", http.MethodPost, "application/json", strings.NewReader(`{"query":`), 400,
-			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request body is not valid JSON"}],"data":null}`, ""},
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request body is not valid JSON"}]}`, ""},
 		{"a JSON array", http.MethodPost, "application/json", strings.NewReader(`[]`), 400,
-			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request body must be a JSON object"}],"data":null}`, ""},
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request body must be a JSON object"}]}`, ""},
+		// graphql-http audit 8764 and 3E3A: invalid parameters under application/json.
+		{"no query", http.MethodPost, "application/json", strings.NewReader(`{"qeury":"{ __typename }"}`), 400,
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request has no \"query\""}]}`, ""},
+		{"an empty query", http.MethodPost, "application/json", strings.NewReader(`{"query":"","variables":{}}`), 400,
+			`{"errors":[{"extensions":{"code":"BAD_USER_INPUT"},"message":"the request has no \"query\""}]}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

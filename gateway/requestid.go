@@ -56,6 +56,9 @@ func saneID(s string) bool {
 	return true
 }
 
+// statusWriter only observes the status of every answer (GraphQL, probes, metrics, GraphiQL)
+// for the access log, and passes everything through as written. The GraphQL answers that a
+// layer must see whole before they go out are held by heldAnswer instead.
 type statusWriter struct {
 	http.ResponseWriter
 	status int

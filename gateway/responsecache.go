@@ -103,36 +103,17 @@ func cacheable(op *graphql.OperationContext) bool {
 	if op == nil || op.Operation == nil || op.Operation.Operation != ast.Query || op.Doc == nil {
 		return false
 	}
-	seen := map[string]bool{}
-	var plain func(ast.SelectionSet) bool
-	plain = func(set ast.SelectionSet) bool {
-		for _, sel := range set {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Name == "__schema" || s.Name == "__type" || deferred(s.Directives) || !plain(s.SelectionSet) {
-					return false
-				}
-			case *ast.InlineFragment:
-				if deferred(s.Directives) || !plain(s.SelectionSet) {
-					return false
-				}
-			case *ast.FragmentSpread:
-				if deferred(s.Directives) {
-					return false
-				}
-				if seen[s.Name] {
-					continue
-				}
-				seen[s.Name] = true
-				f := op.Doc.Fragments.ForName(s.Name)
-				if f == nil || !plain(f.SelectionSet) {
-					return false
-				}
-			}
+	return !selectsAny(op.Doc, op.Operation.SelectionSet, func(sel ast.Selection) bool {
+		switch s := sel.(type) {
+		case *ast.Field:
+			return isIntrospection(s) || deferred(s.Directives)
+		case *ast.InlineFragment:
+			return deferred(s.Directives)
+		case *ast.FragmentSpread:
+			return deferred(s.Directives)
 		}
-		return true
-	}
-	return plain(op.Operation.SelectionSet)
+		return false
+	})
 }
 
 func deferred(ds ast.DirectiveList) bool {
@@ -169,15 +150,18 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 			}
 		}
 		v := &verdict{}
-		cw := &captureWriter{ResponseWriter: w}
-		next.ServeHTTP(cw, r.WithContext(context.WithValue(ctx, verdictKey{}, v)))
+		a := &heldAnswer{w: w}
+		next.ServeHTTP(a, r.WithContext(context.WithValue(ctx, verdictKey{}, v)))
+		// Only what the client got whole is kept.
+		if err := a.send(); err != nil || a.status != http.StatusOK || a.body.Len() > maxKeptResponse {
+			return
+		}
 		v.mu.Lock()
 		keep, until, op := v.keep, v.until, v.operation
 		v.mu.Unlock()
-		if !keep || cw.status != http.StatusOK || cw.overflow {
-			return
+		if keep {
+			store.Put(ctx, key, gen, encodeKept(kept{contentType: w.Header().Get("Content-Type"), operation: op, body: a.body.Bytes()}), until)
 		}
-		store.Put(ctx, key, gen, encodeKept(kept{contentType: cw.Header().Get("Content-Type"), operation: op, body: cw.body.Bytes()}), until)
 	})
 }
 
@@ -250,41 +234,3 @@ func decodeKept(b []byte) (kept, bool) {
 	}
 	return kept{contentType: string(ct), operation: string(op), body: body}, true
 }
-
-// captureWriter passes the answer through to the client and keeps a copy of it (up to
-// maxKeptResponse) with its status.
-type captureWriter struct {
-	http.ResponseWriter
-	status   int
-	body     bytes.Buffer
-	overflow bool
-}
-
-func (c *captureWriter) WriteHeader(code int) {
-	if c.status == 0 {
-		c.status = code
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *captureWriter) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.status = http.StatusOK
-	}
-	if !c.overflow {
-		if c.body.Len()+len(b) > maxKeptResponse {
-			c.overflow = true
-			c.body = bytes.Buffer{}
-		} else {
-			c.body.Write(b)
-		}
-	}
-	n, err := c.ResponseWriter.Write(b)
-	if err != nil {
-		c.overflow = true // the client did not get it all: do not keep a copy it never saw
-	}
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

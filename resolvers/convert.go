@@ -45,7 +45,8 @@ func toUpdate(in *model.UpdateInvitationInput) invite.Update {
 	return u
 }
 
-// first resolves the page size argument's default.
+// firstOrDefault is the page size asked for, or invite.DefaultFirst when first is absent; the
+// range (1..invite.MaxFirst) is checked by invite.Paginate, not here.
 func firstOrDefault(n *int) int {
 	if n == nil {
 		return invite.DefaultFirst

@@ -1,0 +1,46 @@
+package gateway
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// federationSDL lets `_service { sdl }` answer whether or not introspection is on.
+//
+// `_service` is Apollo Federation's contract with the supergraph: composition reads the
+// subgraph's SDL through it (`rover supergraph compose` with a subgraph_url), in production
+// too, where introspection stays off. gqlgen's generated resolver for it refuses ("federated
+// introspection disabled") whenever the operation context has DisableIntrospection set, the
+// same flag that guards __schema and __type (99designs/gqlgen#2807), and the generated code is
+// not ours to edit. So for a query that selects `_service` and neither __schema nor __type,
+// this clears the flag before execution: nothing else in such an operation reads it. An
+// operation that asks for both keeps introspection refused, `_service` included.
+type federationSDL struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = federationSDL{}
+
+func (federationSDL) ExtensionName() string                   { return "FederationSDL" }
+func (federationSDL) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (federationSDL) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if !op.DisableIntrospection || op.Operation == nil || op.Operation.Operation != ast.Query || op.Doc == nil {
+		return nil
+	}
+	set := op.Operation.SelectionSet
+	if selectsAny(op.Doc, set, isService) && !selectsAny(op.Doc, set, isIntrospection) {
+		op.DisableIntrospection = false
+	}
+	return nil
+}
+
+// isService matches Federation's `_service` field, which only Query has.
+func isService(sel ast.Selection) bool {
+	f, ok := sel.(*ast.Field)
+	return ok && f.Name == "_service"
+}
