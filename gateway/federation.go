@@ -17,7 +17,8 @@ import (
 // same flag that guards __schema and __type (99designs/gqlgen#2807), and the generated code is
 // not ours to edit. So for a query that selects `_service` and neither __schema nor __type,
 // this clears the flag before execution: nothing else in such an operation reads it. An
-// operation that asks for both keeps introspection refused, `_service` included.
+// operation that selects __schema or __type while introspection is off is refused whole,
+// `_service` included, with INTROSPECTION_DISABLED.
 type federationSDL struct{}
 
 var _ interface {
@@ -33,11 +34,20 @@ func (federationSDL) MutateOperationContext(_ context.Context, op *graphql.Opera
 		return nil
 	}
 	set := op.Operation.SelectionSet
-	if selectsAny(op.Doc, set, isService) && !selectsAny(op.Doc, set, isIntrospection) {
+	if selectsAny(op.Doc, set, isIntrospection) {
+		// Refused here, with a code, before gqlgen's resolvers answer a plain Go error.
+		return &gqlerror.Error{Message: "introspection is disabled on this instance",
+			Extensions: map[string]any{"code": CodeIntrospectionDisabled}}
+	}
+	if selectsAny(op.Doc, set, isService) {
 		op.DisableIntrospection = false
 	}
 	return nil
 }
+
+// CodeIntrospectionDisabled is the code of a query for __schema or __type on an instance
+// that does not serve introspection (Apollo Router's name for it).
+const CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 
 // isService matches Federation's `_service` field, which only Query has.
 func isService(sel ast.Selection) bool {

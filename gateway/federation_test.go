@@ -73,6 +73,9 @@ func TestIntrospectionOffServesOnlyService(t *testing.T) {
 				t.Fatalf("served %v, want %v: %s", served, tt.served, r.raw)
 			}
 			if !tt.served {
+				if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "INTROSPECTION_DISABLED" {
+					t.Fatalf("want one INTROSPECTION_DISABLED error, got %s", r.raw)
+				}
 				return
 			}
 			var got struct {
@@ -83,6 +86,9 @@ func TestIntrospectionOffServesOnlyService(t *testing.T) {
 				t.Fatalf("no SDL: %s", r.raw)
 			}
 		})
+	}
+	if strings.Contains(e.log.String(), `"msg":"internal error"`) {
+		t.Fatalf("a refused introspection was logged as an internal error:\n%s", e.log.String())
 	}
 }
 
