@@ -14,6 +14,10 @@ type buildInfo struct {
 	GoVersion               string
 }
 
+// stampedVersion is set by `make build` (-ldflags -X main.stampedVersion=…, from git
+// describe): a plain go build in a checkout only knows "(devel)".
+var stampedVersion string
+
 func readBuildInfo() buildInfo {
 	b := buildInfo{Version: "(unknown)", Revision: "unknown"}
 	info, ok := debug.ReadBuildInfo()
@@ -21,6 +25,9 @@ func readBuildInfo() buildInfo {
 		return b
 	}
 	b.Version, b.GoVersion = info.Main.Version, info.GoVersion
+	if stampedVersion != "" {
+		b.Version = stampedVersion
+	}
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
