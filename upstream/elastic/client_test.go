@@ -332,6 +332,23 @@ func TestErrors(t *testing.T) {
 				Message: "Credentials were invalid", Kind: upstream.ErrUnauthenticated},
 		},
 		{
+			name: "wrong api key on get maps to unauthenticated", opts: Options{APIKey: "wrong-key"}, org: testOrg, call: get,
+			want: upstream.Error{Op: "GetOrganization", Status: 401, Code: "user.not_found",
+				Message: "User not found", Kind: upstream.ErrUnauthenticated},
+		},
+		{
+			name: "foreign organization on get maps to forbidden", org: "foreign", call: get,
+			setup: func(f *elasticfake.Server) { f.AddForeignOrganization("foreign", "Other Co") },
+			want: upstream.Error{Op: "GetOrganization", Status: 403, Code: "organization.invalid_access",
+				Message: "You do not have access to this organization", Kind: upstream.ErrForbidden},
+		},
+		{
+			name: "foreign organization on list maps to forbidden", org: "foreign", call: list,
+			setup: func(f *elasticfake.Server) { f.AddForeignOrganization("foreign", "Other Co") },
+			want: upstream.Error{Op: "ListInvitations", Status: 403, Code: "organization.invalid_access",
+				Message: "You do not have access to this organization", Kind: upstream.ErrForbidden},
+		},
+		{
 			name: "unknown organization maps to not found", org: "nope", call: list,
 			want: upstream.Error{Op: "ListInvitations", Status: 404, Code: "organization.not_found",
 				Message: "Organization not found", Kind: upstream.ErrNotFound},
