@@ -37,8 +37,13 @@
 // application/json is 415 with no body), a Connect-Protocol-Version other than "1" (400
 // invalid_argument; a missing one is accepted, as Frontier does not require it), the body (400
 // invalid_argument "unmarshal message: ..."), then credentials (401
-// {"code":"unauthenticated","message":"not authenticated"}), then the organization (404
-// {"code":"not_found","message":"not found"}). The Recorder counts the 405 and 415 answers, and
+// {"code":"unauthenticated","message":"not authenticated"}), then org_id against Frontier's
+// proto rules, at least 3 characters matching ^[A-Za-z0-9_-]+$ (400 invalid_argument, message
+// in protovalidate's words), then the organization: an unknown one given as a UUID is 403
+// {"code":"permission_denied","message":"not authorized"}, as Frontier's authorization
+// interceptor refuses it before any lookup, and an unknown name is 404
+// {"code":"not_found","message":"not found"} (FACTS.md 3.2; both outcomes, the messages and
+// the validation's place in the order are inferred there). The Recorder counts the 405 and 415 answers, and
 // applies injected faults to them, under the procedure's name.
 //
 // How it differs from the real service, and what is inferred or invented:
@@ -47,12 +52,14 @@
 //     JWTs, no token endpoint and no identity-proxy header, and there is no authorization: any
 //     accepted credential reads every organization (the real server checks SpiceDB permissions
 //     and answers 403 code 7 / "permission_denied" "not authorized" when they fail).
-//   - An unknown organization is 404 on every organization route. The real server runs its
-//     authorization check first, which may well deny an unknown organization with 403 instead
-//     (FACTS.md 3.1, inferred there); the fake chooses the handler's 404, the answer a client must
-//     handle in any case. The messages are the invitation handlers' ("org doesn't exist" in REST,
+//   - An unknown organization is 404 on every REST organization route. The real server runs
+//     its authorization check first, which may well deny an unknown organization with 403
+//     instead (FACTS.md 3.1, inferred there); the REST fake chooses the handler's 404, the
+//     answer a client must handle in any case, while the Connect fake answers an unknown UUID
+//     403 (see above). The messages are the invitation handlers' ("org doesn't exist" in REST,
 //     "not found" in Connect); the fake uses them on the role, group and organization calls too.
-//     Disabled organizations are not modelled.
+//     REST does not check org_id against the proto rules. Disabled organizations are not
+//     modelled.
 //   - Lookup by name: the real server looks an organization up by ID when the value is a UUID
 //     and by name otherwise; the fake tries the ID first, then the name, whatever the form.
 //   - Lists come in insertion order (the real queries have no ORDER BY). Filters other than
