@@ -1,6 +1,6 @@
 // Package redpanda is invitegw's client for the Redpanda Cloud Control Plane API's user invites,
-// in Redpanda's own words: it lists, reads and updates the user invites of the organization a
-// token belongs to, and reads that organization.
+// in Redpanda's own words: it lists and updates the user invites of the organization a token
+// belongs to, and reads that organization.
 //
 // The API is documented in redpanda-data/api-docs (cloud-controlplane.yaml; see FACTS.md
 // sections 1 and 5): base https://api.redpanda.com, version prefix /v1, `Authorization: Bearer
@@ -346,21 +346,6 @@ func collectPages(pages []<-chan decodedPage) ([]UserInvite, error) {
 		all = append(all, p.invites...)
 	}
 	return all, nil
-}
-
-// GetUserInvite reads one invite (UserInviteService_GetUserInvite). An unknown ID is an
-// ErrNotFound error.
-func (c *Client) GetUserInvite(ctx context.Context, id string) (*UserInvite, error) {
-	const op = "GetUserInvite"
-	p, err := invitePath(op, id)
-	if err != nil {
-		return nil, err
-	}
-	var out userInviteResponse
-	if err := c.do(ctx, op, http.MethodGet, p, nil, &out); err != nil {
-		return nil, err
-	}
-	return reply(op, out.UserInvite)
 }
 
 // UpdateUserInvite changes the fields of an invite named by mask

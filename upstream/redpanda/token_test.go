@@ -49,10 +49,6 @@ var reauthOps = []struct {
 		_, err := c.ListUserInvites(ctx)
 		return err
 	}},
-	{"GetUserInvite", func(ctx context.Context, c *Client) error {
-		_, err := c.GetUserInvite(ctx, "inv-00")
-		return err
-	}},
 	{"UpdateUserInvite", func(ctx context.Context, c *Client) error {
 		_, err := c.UpdateUserInvite(ctx, "inv-00", UserInviteUpdate{ExpiresAt: &reauthExpiry}, []string{"expiresAt"})
 		return err
