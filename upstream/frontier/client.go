@@ -5,7 +5,7 @@
 // Frontier is self-hosted, so there is no default base URL. Releases up to v0.90.0 serve the
 // documented REST API (a grpc-gateway under /v1beta1, FACTS.md section 3); releases from v0.91.0
 // on serve only ConnectRPC. Options.Protocol picks one. Each transport owns its paths, envelopes
-// and error body (rest.go, connect.go); the error codes (codes.go), the wire types (types.go) and
+// and error body (rest.go, connect.go); the error codes (upstream.GRPCCodeKind), the wire types (types.go) and
 // the conversion to invite types (convert.go) are shared, and the Client's methods return the
 // same values and error kinds whichever transport is in use.
 //

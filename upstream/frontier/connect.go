@@ -188,7 +188,7 @@ type connectError struct {
 }
 
 // decodeConnectError is the upstream.ErrorDecoder for the Connect API. Error.Code is the Connect
-// code ("not_found") and the kind comes from codeKinds, shared with REST. A body without a string
+// code ("not_found") and the kind comes from upstream.GRPCCodeKind, as on REST. A body without a string
 // code (a proxy's HTML page, an empty body, an rpc.Status with an integer code) leaves Code and
 // Message empty and keeps the status-derived kind: the protocol's own fallback table would make a
 // bare 404 "unimplemented", which the gateway has no use for. An unknown code is kept as Code and
@@ -199,7 +199,7 @@ func decodeConnectError(e *upstream.Error, _ http.Header, body []byte) {
 		return
 	}
 	e.Code, e.Message = ce.Code, ce.Message
-	if k, ok := codeKinds[ce.Code]; ok {
+	if k := upstream.GRPCCodeKind(ce.Code); k != nil {
 		e.Kind = k
 	}
 }

@@ -135,7 +135,7 @@ type rpcStatus struct {
 }
 
 // decodeRESTError is the upstream.ErrorDecoder for the REST API. Error.Code is the gRPC code in
-// decimal ("5"); the kind comes from codeKinds, shared with the Connect transport. A body that is
+// decimal ("5"); the kind comes from upstream.GRPCCodeKind, as on the Connect transport. A body that is
 // not an rpc.Status with an integer code (a proxy's page, a Connect error) leaves Code and
 // Message empty and keeps the status-derived kind.
 func decodeRESTError(e *upstream.Error, _ http.Header, body []byte) {
@@ -145,7 +145,7 @@ func decodeRESTError(e *upstream.Error, _ http.Header, body []byte) {
 	}
 	e.Code = strconv.Itoa(int(*st.Code))
 	e.Message = st.Message
-	if k, ok := codeKinds[codeName(*st.Code)]; ok {
+	if k := upstream.GRPCCodeKind(upstream.GRPCCodeName(int64(*st.Code))); k != nil {
 		e.Kind = k
 	}
 }
