@@ -65,10 +65,10 @@ type Options struct {
 	// is never refreshed, and a 401 to it is returned without a retry.
 	Token string
 	// ClientID and ClientSecret are a service account's OAuth 2.0 client credentials. The
-	// client fetches a token once, shares it among concurrent calls and replaces it in the
-	// last tenth of its lifetime (at most its last minute; see refreshMargin). When the API
-	// answers 401 anyway (the token was revoked or rotated early), the client drops the token,
-	// fetches another and repeats that request once.
+	// client fetches a token once, shares it among concurrent calls and replaces it in its
+	// last minute (see earlyExpiry). When the API answers 401 anyway (the token was revoked or
+	// rotated early), the client drops the token, fetches another and repeats that request
+	// once.
 	ClientID, ClientSecret string
 	// TokenURL and Audience select the Auth0 tenant; DefaultTokenURL and DefaultAudience when
 	// empty.
@@ -76,9 +76,6 @@ type Options struct {
 
 	// MaxPages caps the pages ListUserInvites follows; DefaultMaxPages when zero.
 	MaxPages int
-
-	// now is the token lifetime clock; time.Now when nil. Tests set it.
-	now func() time.Time
 }
 
 // Client calls the Redpanda Cloud API with one credential. It is safe for concurrent use.
@@ -143,22 +140,13 @@ func NewClient(o Options) (*Client, error) {
 		if audience == "" {
 			audience = DefaultAudience
 		}
-		now := o.now
-		if now == nil {
-			now = time.Now
-		}
-		tokens = &tokenSource{
-			conf: &clientcredentials.Config{
-				ClientID:       o.ClientID,
-				ClientSecret:   o.ClientSecret,
-				TokenURL:       tokenURL,
-				EndpointParams: url.Values{"audience": {audience}},
-				AuthStyle:      oauth2.AuthStyleInParams,
-			},
-			http:    hc,
-			timeout: max(minTokenTimeout, timeout),
-			now:     now,
-		}
+		tokens = newTokenSource(&clientcredentials.Config{
+			ClientID:       o.ClientID,
+			ClientSecret:   o.ClientSecret,
+			TokenURL:       tokenURL,
+			EndpointParams: url.Values{"audience": {audience}},
+			AuthStyle:      oauth2.AuthStyleInParams,
+		}, hc, max(minTokenTimeout, timeout))
 		material = "client_credentials\x00" + o.ClientID + "\x00" + o.ClientSecret
 	}
 	sum := sha256.Sum256([]byte(material))
@@ -231,13 +219,13 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 	// A copy of the caller per call, so that its Authorize can note which token this call
 	// sent; both requests run on this goroutine.
 	caller := c.caller
-	var sent string
+	var sent oauth2.TokenSource
 	caller.Authorize = func(ctx context.Context, r *http.Request) error {
-		tok, err := c.tokens.token(ctx)
+		tok, gen, err := c.tokens.token(ctx)
+		sent = gen
 		if err != nil {
 			return err
 		}
-		sent = tok
 		r.Header.Set("Authorization", "Bearer "+tok)
 		return nil
 	}
