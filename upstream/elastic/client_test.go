@@ -100,7 +100,7 @@ func TestNewClient(t *testing.T) {
 	}{
 		{name: "empty key is refused", opts: Options{}, wantErr: "elastic: api key is required"},
 		{name: "relative base url is refused", opts: Options{APIKey: "k", BaseURL: "api.example"},
-			wantErr: "elastic: base url must be an absolute http(s) url"},
+			wantErr: "elastic: base url must be an absolute http(s) url without query"},
 		{name: "empty base url is the real api", opts: Options{APIKey: "k"},
 			wantBase: "https://api.elastic-cloud.com/api/v1"},
 		{name: "trailing slash is trimmed", opts: Options{APIKey: "k", BaseURL: "http://127.0.0.1:9/"},

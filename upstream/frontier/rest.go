@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/invitegw/invitegw/upstream"
 )
@@ -22,19 +21,15 @@ type rest struct {
 	caller upstream.Caller
 }
 
-func newREST(base string, hc *http.Client, timeout time.Duration, auth string, policy *upstream.Policy) *rest {
-	return &rest{caller: upstream.Caller{
-		Provider: provider,
-		BaseURL:  base + restPrefix,
-		HTTP:     hc,
-		Policy:   policy,
-		Timeout:  timeout,
-		Authorize: func(_ context.Context, r *http.Request) error {
-			r.Header.Set("Authorization", auth)
-			return nil
-		},
-		DecodeErr: decodeRESTError,
-	}}
+// newREST is the REST transport over c, the caller NewClient set up for the deployment.
+func newREST(c upstream.Caller, auth string) *rest {
+	c.BaseURL += restPrefix
+	c.Authorize = func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", auth)
+		return nil
+	}
+	c.DecodeErr = decodeRESTError
+	return &rest{caller: c}
 }
 
 // listOrganizationInvitations is GET /v1beta1/organizations/{org_id}/invitations[?user_id=].
@@ -117,13 +112,10 @@ func (t *rest) listOrganizationGroups(ctx context.Context, orgID string) ([]Grou
 	return out.Groups, nil
 }
 
-// orgPath is /organizations/{org_id} with the ID path-escaped; checkOrgID has refused the IDs
-// that would collapse the path.
+// orgPath is /organizations/{org_id} with the ID path-escaped (see orgSegment).
 func orgPath(op, orgID string) (string, error) {
-	if err := checkOrgID(op, orgID); err != nil {
-		return "", err
-	}
-	return "/organizations/" + url.PathEscape(orgID), nil
+	seg, err := orgSegment(op, orgID)
+	return "/organizations/" + seg, err
 }
 
 // rpcStatus is google.rpc.Status as grpc-gateway writes it: the code is the integer gRPC code,

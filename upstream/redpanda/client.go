@@ -11,8 +11,6 @@ package redpanda
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -102,18 +100,11 @@ func NewClient(o Options) (*Client, error) {
 	case o.MaxPages < 0:
 		return nil, errors.New("redpanda: max pages must not be negative")
 	}
-	base, err := absURL(o.BaseURL, DefaultBaseURL, "base url")
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, DefaultBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	hc := o.HTTP
-	if hc == nil {
-		hc = upstream.NewHTTPClient()
-	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = upstream.DefaultTimeout
-	}
+	hc, timeout := upstream.HTTPClientOr(o.HTTP), upstream.TimeoutOr(o.Timeout)
 	maxPages := o.MaxPages
 	if maxPages == 0 {
 		maxPages = DefaultMaxPages
@@ -132,7 +123,7 @@ func NewClient(o Options) (*Client, error) {
 		}
 		material = "token\x00" + o.Token
 	} else {
-		tokenURL, err := absURL(o.TokenURL, DefaultTokenURL, "token url")
+		tokenURL, err := upstream.CheckBaseURL(provider, "token url", o.TokenURL, DefaultTokenURL)
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +140,6 @@ func NewClient(o Options) (*Client, error) {
 		}, hc, max(minTokenTimeout, timeout))
 		material = "client_credentials\x00" + o.ClientID + "\x00" + o.ClientSecret
 	}
-	sum := sha256.Sum256([]byte(material))
 	return &Client{
 		caller: upstream.Caller{
 			Provider:  provider,
@@ -163,23 +153,9 @@ func NewClient(o Options) (*Client, error) {
 			DecodeOptions: decodeOptions,
 		},
 		tokens:   tokens,
-		credID:   hex.EncodeToString(sum[:]),
+		credID:   upstream.CredentialID(material),
 		maxPages: maxPages,
 	}, nil
-}
-
-// absURL returns s (or def when s is empty) without a trailing slash, after checking that it is
-// an absolute http(s) URL.
-func absURL(s, def, what string) (string, error) {
-	if s == "" {
-		s = def
-	}
-	s = strings.TrimRight(s, "/")
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("redpanda: %s must be an absolute http(s) url", what)
-	}
-	return s, nil
 }
 
 // tokenError describes a failed token request by the endpoint's status and OAuth error code,
@@ -378,12 +354,8 @@ func (c *Client) GetCurrentOrganization(ctx context.Context) (*Organization, err
 // invitePath is /v1/user-invites/{id} with the ID path-escaped. An ID that cannot name an
 // invite ("", ".", "..", which would change the path) is ErrNotFound without a request.
 func invitePath(op, id string) (string, error) {
-	switch id {
-	case "", ".", "..":
-		return "", &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrNotFound,
-			Err: fmt.Errorf("invalid invite id %q", id)}
-	}
-	return "/v1/user-invites/" + url.PathEscape(id), nil
+	seg, err := upstream.PathSegment(provider, op, "invite id", id, upstream.ErrNotFound)
+	return "/v1/user-invites/" + seg, err
 }
 
 // reply checks that a 200 carried the invite it promises.
