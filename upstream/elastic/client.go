@@ -7,8 +7,10 @@
 // `x-cloud-error-codes` header. The invitation list has no pagination.
 //
 // An invitation's token is the secret that accepts it. It is decoded into the Token type, which
-// prints, logs and marshals as "[redacted]"; only its digest (Token.Digest) leaves this package,
-// inside the unified invitation ID.
+// prints, logs and marshals as "[redacted]", and stays one: this package turns it only into its
+// digest (Token.Digest), inside the unified invitation ID (ToInvitation). Code elsewhere that
+// holds an OrganizationInvitation can still reach the secret, but only by converting the Token
+// to a string on purpose.
 package elastic
 
 import (
