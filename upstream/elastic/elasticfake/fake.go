@@ -51,7 +51,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // DefaultAPIKey is the key the fake accepts when Options.APIKey is empty.
@@ -84,7 +84,7 @@ type Options struct {
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
-	*upstreamtest.Recorder
+	*fakeserver.Recorder
 
 	apiKey string
 	mux    *http.ServeMux
@@ -112,7 +112,7 @@ func New(o Options) *Server {
 	if s.apiKey == "" {
 		s.apiKey = DefaultAPIKey
 	}
-	s.Recorder = upstreamtest.NewRecorder(s.writeInjected)
+	s.Recorder = fakeserver.NewRecorder(s.writeInjected)
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}/invitations",
 		s.Wrap("ListInvitations", s.listInvitations))
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}",

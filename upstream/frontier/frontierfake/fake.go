@@ -104,7 +104,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // DefaultToken is the Bearer token the fake accepts when Options configures no credential.
@@ -172,7 +172,7 @@ const (
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
-	*upstreamtest.Recorder
+	*fakeserver.Recorder
 
 	token, clientID, clientSecret string
 	now                           func() time.Time
@@ -203,11 +203,11 @@ func New(o Options) *Server {
 	}
 	switch o.Protocol {
 	case "", ProtocolREST:
-		s.Recorder = upstreamtest.NewRecorder(writeRESTInjected)
+		s.Recorder = fakeserver.NewRecorder(writeRESTInjected)
 		s.routeREST()
 		s.handler = s.mux
 	case ProtocolConnect:
-		s.Recorder = upstreamtest.NewRecorder(writeConnectInjected)
+		s.Recorder = fakeserver.NewRecorder(writeConnectInjected)
 		s.routeConnect()
 		s.handler = readBodyFirst(s.mux)
 	default:

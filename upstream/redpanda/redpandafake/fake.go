@@ -104,7 +104,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // Defaults and limits of the fake.
@@ -195,7 +195,7 @@ type Options struct {
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
-	*upstreamtest.Recorder
+	*fakeserver.Recorder
 
 	opts Options
 	mux  *http.ServeMux
@@ -233,7 +233,7 @@ func New(o Options) *Server {
 		invites: map[string]Invite{},
 		issued:  map[string]issuedToken{},
 	}
-	s.Recorder = upstreamtest.NewRecorder(writeInjected)
+	s.Recorder = fakeserver.NewRecorder(writeInjected)
 	s.mux.HandleFunc("POST /oauth/token", s.Wrap("Token", s.token))
 	s.mux.HandleFunc("GET /v1/user-invites", s.Wrap("ListUserInvites", s.authed(s.listUserInvites)))
 	s.mux.HandleFunc("GET /v1/user-invites/{id}", s.Wrap("GetUserInvite", s.authed(s.getUserInvite)))
