@@ -341,5 +341,5 @@ func writeConnectError(w http.ResponseWriter, status int, code, msg string) {
 func writeConnectInjected(w http.ResponseWriter, status int) {
 	f := failureFor(status)
 	retryAfterOnInjected(w, status)
-	writeConnectError(w, status, f.connectCode, f.message)
+	writeConnectError(w, status, f.code.ConnectName(), f.message)
 }

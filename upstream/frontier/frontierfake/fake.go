@@ -77,13 +77,14 @@
 //     Connect mode serves only the Connect protocol with JSON: no application/proto, no gRPC or
 //     gRPC-Web, no GET, no compression, and Connect-Timeout-Ms is ignored.
 //   - Injected failures (Recorder.FailNext) write the protocol's error body with the code that
-//     maps to the status: 400 3/invalid_argument "invalid argument", 401 16/unauthenticated "not
-//     authenticated", 403 7/permission_denied "not authorized", 404 5/not_found "not found", 409
-//     6/already_exists "already exists", 429 8/resource_exhausted "resource exhausted" (with
-//     Retry-After: 1, which neither server sends; a rate-limiting proxy would), 500 13/internal
-//     "internal server error", 501 12/unimplemented "unimplemented", 503 14/unavailable
-//     "unavailable", 504 4/deadline_exceeded "deadline exceeded", anything else 2/unknown
-//     "unknown". Frontier itself has no rate limiting.
+//     maps to the status (fakeserver.GRPCCodeFor): 400 3/invalid_argument "invalid argument",
+//     401 16/unauthenticated "not authenticated", 403 7/permission_denied "not authorized", 404
+//     5/not_found "not found", 409 6/already_exists "already exists", 429 8/resource_exhausted
+//     "resource exhausted" (with Retry-After: 1, which neither server sends; a rate-limiting
+//     proxy would), 499 1/canceled "canceled", 500 13/internal "internal server error", 501
+//     12/unimplemented "unimplemented", 503 14/unavailable "unavailable", 504
+//     4/deadline_exceeded "deadline exceeded", anything else 2/unknown "unknown". Frontier
+//     itself has no rate limiting.
 //   - Unknown paths answer without checking credentials: REST with 404 {"code":5,"message":"Not
 //     Found","details":[]}, as the gateway's router does for a path it does not serve, and other
 //     methods on known REST paths likewise (the real gateway may answer those with another
@@ -560,36 +561,25 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 
 // failure is what an injected failure status answers with, in either protocol.
 type failure struct {
-	grpcCode    int    // REST's rpc.Status code
-	connectCode string // Connect's code
-	message     string
+	code    fakeserver.GRPCCode
+	message string
+}
+
+// failureMessages are Frontier's messages where they are not the code's name in words.
+var failureMessages = map[string]string{
+	"UNAUTHENTICATED":   "not authenticated",
+	"PERMISSION_DENIED": "not authorized",
+	"INTERNAL":          "internal server error",
 }
 
 // failureFor is the failure an injected status writes (see the package doc).
 func failureFor(status int) failure {
-	switch status {
-	case http.StatusBadRequest:
-		return failure{3, "invalid_argument", "invalid argument"}
-	case http.StatusUnauthorized:
-		return failure{16, "unauthenticated", "not authenticated"}
-	case http.StatusForbidden:
-		return failure{7, "permission_denied", "not authorized"}
-	case http.StatusNotFound:
-		return failure{5, "not_found", "not found"}
-	case http.StatusConflict:
-		return failure{6, "already_exists", "already exists"}
-	case http.StatusTooManyRequests:
-		return failure{8, "resource_exhausted", "resource exhausted"}
-	case http.StatusInternalServerError:
-		return failure{13, "internal", "internal server error"}
-	case http.StatusNotImplemented:
-		return failure{12, "unimplemented", "unimplemented"}
-	case http.StatusServiceUnavailable:
-		return failure{14, "unavailable", "unavailable"}
-	case http.StatusGatewayTimeout:
-		return failure{4, "deadline_exceeded", "deadline exceeded"}
+	code := fakeserver.GRPCCodeFor(status)
+	msg, ok := failureMessages[code.Name]
+	if !ok {
+		msg = strings.ReplaceAll(code.ConnectName(), "_", " ")
 	}
-	return failure{2, "unknown", "unknown"}
+	return failure{code: code, message: msg}
 }
 
 // retryAfterOnInjected sets Retry-After: 1 on an injected 429, as a rate-limiting proxy would.

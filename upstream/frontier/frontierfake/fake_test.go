@@ -344,6 +344,7 @@ func TestInjectedFailures(t *testing.T) {
 		{501, 12, "unimplemented", ""},
 		{503, 14, "unavailable", ""},
 		{504, 4, "deadline exceeded", ""},
+		{499, 1, "canceled", ""},
 		{502, 2, "unknown", ""},
 	}
 	for _, tt := range tests {
@@ -773,6 +774,7 @@ func TestConnectInjectedFailures(t *testing.T) {
 		{501, "unimplemented", "unimplemented", ""},
 		{503, "unavailable", "unavailable", ""},
 		{504, "deadline_exceeded", "deadline exceeded", ""},
+		{499, "canceled", "canceled", ""},
 		{502, "unknown", "unknown", ""},
 	}
 	roles := connectCall{path: procedures + "ListRoles", body: `{}`}

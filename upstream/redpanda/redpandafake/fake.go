@@ -951,27 +951,9 @@ func writeStatus(w http.ResponseWriter, status int, code, msg string, details ..
 	writeJSON(w, status, rpcStatus{Code: code, Message: msg, Details: details})
 }
 
-// statusCodes is the rpc code for an injected HTTP status (grpc-gateway's table, inverted).
-var statusCodes = map[int]string{
-	http.StatusBadRequest:          "INVALID_ARGUMENT",
-	http.StatusUnauthorized:        "UNAUTHENTICATED",
-	http.StatusForbidden:           "PERMISSION_DENIED",
-	http.StatusNotFound:            "NOT_FOUND",
-	http.StatusConflict:            "ALREADY_EXISTS",
-	http.StatusTooManyRequests:     "RESOURCE_EXHAUSTED",
-	499:                            "CANCELLED",
-	http.StatusInternalServerError: "INTERNAL",
-	http.StatusNotImplemented:      "UNIMPLEMENTED",
-	http.StatusServiceUnavailable:  "UNAVAILABLE",
-	http.StatusGatewayTimeout:      "DEADLINE_EXCEEDED",
-}
-
 // writeInjected writes the rpc.Status of an injected failure.
 func writeInjected(w http.ResponseWriter, status int) {
-	code, ok := statusCodes[status]
-	if !ok {
-		code = "UNKNOWN"
-	}
+	code := fakeserver.GRPCCodeFor(status).Name
 	switch status {
 	case http.StatusUnauthorized:
 		writeUnauthenticated(w, "Provided API token is invalid", ReasonTokenInvalid)
