@@ -192,8 +192,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 	if c.tokens == nil {
 		return c.caller.Do(ctx, op, method, path, in, out)
 	}
-	// A copy of the caller per call, so that its Authorize can note which token this call
-	// sent; both requests run on this goroutine.
+	// A copy of the caller per call, so that its Authorize can note which generation of the
+	// token source (see tokenSource) the sent token came from; both requests run on this
+	// goroutine.
 	caller := c.caller
 	var sent oauth2.TokenSource
 	caller.Authorize = func(ctx context.Context, r *http.Request) error {
