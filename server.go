@@ -32,7 +32,7 @@ import (
 	"github.com/invitegw/invitegw/providers"
 	"github.com/invitegw/invitegw/tracing"
 	"github.com/invitegw/invitegw/upstream"
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 func main() {
@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		defer ups.Close()
-		for i, rec := range []*upstreamtest.Recorder{ups.Redpanda.Recorder, ups.Elastic.Recorder, ups.Frontier.Recorder} {
+		for i, rec := range []*fakeserver.Recorder{ups.Redpanda.Recorder, ups.Elastic.Recorder, ups.Frontier.Recorder} {
 			rec.SetDelay(cfg.DemoLatency)
 			rec.SetChaos(cfg.DemoChaos, uint64(i+1))
 		}

@@ -19,9 +19,9 @@ import (
 
 	"github.com/invitegw/invitegw/demo"
 	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 	"github.com/invitegw/invitegw/upstream/frontier/frontierfake"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
 )
 
 // The fixed data set of issue 6: 3 providers, 12 organizations, 600 invitations, Redpanda's
@@ -48,7 +48,7 @@ const (
 // Recorder, by route) and a counter of distinct requests in front of it.
 type provider struct {
 	name     string
-	rec      *upstreamtest.Recorder
+	rec      *fakeserver.Recorder
 	routes   []string // the Recorder's route names, for the per-route breakdown
 	distinct *distinct
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/invitegw/invitegw/demo"
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // demoInvitations is how many invitations demo.Start seeds (README: 151).
@@ -46,8 +46,8 @@ func (u *upstreams) env() map[string]string {
 	}
 }
 
-func (u *upstreams) recorders() []*upstreamtest.Recorder {
-	return []*upstreamtest.Recorder{u.u.Redpanda.Recorder, u.u.Elastic.Recorder, u.u.Frontier.Recorder}
+func (u *upstreams) recorders() []*fakeserver.Recorder {
+	return []*fakeserver.Recorder{u.u.Redpanda.Recorder, u.u.Elastic.Recorder, u.u.Frontier.Recorder}
 }
 
 // calls is how many requests the three fakes have received since the last reset.

@@ -118,11 +118,7 @@ func (c *Caller) run(ctx context.Context, op string, idempotent bool, try func()
 }
 
 func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) error {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, TimeoutOr(c.Timeout))
 	defer cancel()
 
 	fail := func(kind error, status int, err error) *Error {

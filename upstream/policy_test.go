@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/invitegw/invitegw/upstream"
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // server is a trivial upstream on a real socket whose faults come from a Recorder.
-func server(t *testing.T) (*upstreamtest.Recorder, *upstream.Caller) {
+func server(t *testing.T) (*fakeserver.Recorder, *upstream.Caller) {
 	t.Helper()
-	rec := upstreamtest.NewRecorder(func(w http.ResponseWriter, status int) {
+	rec := fakeserver.NewRecorder(func(w http.ResponseWriter, status int) {
 		if status == http.StatusTooManyRequests {
 			w.Header().Set("Retry-After", "1")
 		}

@@ -7,19 +7,16 @@
 // `x-cloud-error-codes` header. The invitation list has no pagination.
 //
 // An invitation's token is the secret that accepts it. It is decoded into the Token type, which
-// prints, logs and marshals as "[redacted]"; only its digest (Token.Digest) leaves this package,
-// inside the unified invitation ID.
+// prints, logs and marshals as "[redacted]", and stays one: this package turns it only into its
+// digest (Token.Digest), inside the unified invitation ID (ToInvitation). Code elsewhere that
+// holds an OrganizationInvitation can still reach the secret, but only by converting the Token
+// to a string on purpose.
 package elastic
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/invitegw/invitegw/upstream"
@@ -61,39 +58,25 @@ func NewClient(o Options) (*Client, error) {
 	if o.APIKey == "" {
 		return nil, errors.New("elastic: api key is required")
 	}
-	base := o.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	base = strings.TrimRight(base, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("elastic: base url must be an absolute http(s) url")
-	}
-	hc := o.HTTP
-	if hc == nil {
-		hc = upstream.NewHTTPClient()
-	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = upstream.DefaultTimeout
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, err
 	}
 	auth := "ApiKey " + o.APIKey
-	sum := sha256.Sum256([]byte(o.APIKey))
 	return &Client{
 		caller: upstream.Caller{
 			Provider: provider,
 			BaseURL:  base + basePath,
-			HTTP:     hc,
+			HTTP:     upstream.HTTPClientOr(o.HTTP),
 			Policy:   o.Policy,
-			Timeout:  timeout,
+			Timeout:  upstream.TimeoutOr(o.Timeout),
 			Authorize: func(_ context.Context, r *http.Request) error {
 				r.Header.Set("Authorization", auth)
 				return nil
 			},
 			DecodeErr: decodeError,
 		},
-		credID: hex.EncodeToString(sum[:]),
+		credID: upstream.CredentialID(o.APIKey),
 	}, nil
 }
 
@@ -142,12 +125,6 @@ func (c *Client) GetOrganization(ctx context.Context, organizationID string) (*O
 // orgPath is /organizations/{organization_id} with the ID path-escaped. An ID that would
 // collapse the path ("", ".", "..") is refused before any request is sent.
 func orgPath(op, organizationID string) (string, error) {
-	switch organizationID {
-	case "", ".", "..":
-		return "", &upstream.Error{
-			Provider: provider, Op: op, Kind: upstream.ErrInvalidArgument,
-			Err: fmt.Errorf("invalid organization id %q", organizationID),
-		}
-	}
-	return "/organizations/" + url.PathEscape(organizationID), nil
+	seg, err := upstream.PathSegment(provider, op, "organization id", organizationID, upstream.ErrInvalidArgument)
+	return "/organizations/" + seg, err
 }

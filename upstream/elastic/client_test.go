@@ -100,7 +100,7 @@ func TestNewClient(t *testing.T) {
 	}{
 		{name: "empty key is refused", opts: Options{}, wantErr: "elastic: api key is required"},
 		{name: "relative base url is refused", opts: Options{APIKey: "k", BaseURL: "api.example"},
-			wantErr: "elastic: base url must be an absolute http(s) url"},
+			wantErr: "elastic: base url must be an absolute http(s) url without query"},
 		{name: "empty base url is the real api", opts: Options{APIKey: "k"},
 			wantBase: "https://api.elastic-cloud.com/api/v1"},
 		{name: "trailing slash is trimmed", opts: Options{APIKey: "k", BaseURL: "http://127.0.0.1:9/"},
@@ -330,6 +330,23 @@ func TestErrors(t *testing.T) {
 			name: "wrong api key maps to unauthenticated", opts: Options{APIKey: "wrong-key"}, org: testOrg, call: list,
 			want: upstream.Error{Op: "ListInvitations", Status: 401, Code: "root.unauthorized",
 				Message: "Credentials were invalid", Kind: upstream.ErrUnauthenticated},
+		},
+		{
+			name: "wrong api key on get maps to unauthenticated", opts: Options{APIKey: "wrong-key"}, org: testOrg, call: get,
+			want: upstream.Error{Op: "GetOrganization", Status: 401, Code: "user.not_found",
+				Message: "User not found", Kind: upstream.ErrUnauthenticated},
+		},
+		{
+			name: "foreign organization on get maps to forbidden", org: "foreign", call: get,
+			setup: func(f *elasticfake.Server) { f.AddForeignOrganization("foreign", "Other Co") },
+			want: upstream.Error{Op: "GetOrganization", Status: 403, Code: "organization.invalid_access",
+				Message: "You do not have access to this organization", Kind: upstream.ErrForbidden},
+		},
+		{
+			name: "foreign organization on list maps to forbidden", org: "foreign", call: list,
+			setup: func(f *elasticfake.Server) { f.AddForeignOrganization("foreign", "Other Co") },
+			want: upstream.Error{Op: "ListInvitations", Status: 403, Code: "organization.invalid_access",
+				Message: "You do not have access to this organization", Kind: upstream.ErrForbidden},
 		},
 		{
 			name: "unknown organization maps to not found", org: "nope", call: list,

@@ -12,7 +12,8 @@ import (
 const AllResources = "*"
 
 // ToInvitation converts an invitation of organizationID to the unified type. The token enters
-// only as its digest, inside the ID.
+// only as its digest (Token.Digest, the key invite.ElasticID would make of it), inside the ID:
+// it never becomes a plain string here.
 //
 // Bindings come in a fixed order, each kind in Elastic's order: platform (no scope),
 // organization, deployment, then projects (elasticsearch, observability, security). A
@@ -22,7 +23,7 @@ const AllResources = "*"
 // roles inside a deployment or project) have no unified equivalent and are not mapped.
 func ToInvitation(organizationID string, inv *OrganizationInvitation) invite.Invitation {
 	out := invite.Invitation{
-		ID:          invite.ElasticID(organizationID, string(inv.Token)),
+		ID:          invite.ID{Provider: invite.Elastic, OrgID: organizationID, Key: inv.Token.Digest()}.String(),
 		Provider:    invite.Elastic,
 		Email:       inv.Email,
 		OrgID:       organizationID,

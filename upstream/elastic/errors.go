@@ -25,7 +25,9 @@ type BasicFailedReplyElement struct {
 }
 
 // codeKinds refines the status-derived kind for the codes Elastic documents (FACTS.md 2.3, 2.5).
-// Codes ending in ".rate_limit_exceeded" are handled by suffix in kindForCode.
+// Codes ending in ".rate_limit_exceeded" are handled by suffix in kindForCode. user.not_found
+// keeps its status's kind: get-organization answers it with 401 for a key that names no user,
+// accept-organization-invitation with 404.
 var codeKinds = map[string]error{
 	"organization.not_found":            upstream.ErrNotFound,
 	"organization.invitation_not_found": upstream.ErrNotFound,

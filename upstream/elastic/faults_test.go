@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 	"github.com/invitegw/invitegw/upstream/upstreamtest"
 )
 
@@ -27,16 +28,16 @@ func TestBrokenReplies(t *testing.T) {
 		name  string
 		op    string // the operation called, which is also the fake's route
 		route string // the route faulted: op, or "" for every route
-		fault upstreamtest.FaultKind
+		fault fakeserver.FaultKind
 	}{
 		{name: "malformed list", op: "ListInvitations", route: "ListInvitations",
-			fault: upstreamtest.FaultMalformed},
+			fault: fakeserver.FaultMalformed},
 		{name: "malformed organization from every route", op: "GetOrganization",
-			fault: upstreamtest.FaultMalformed},
+			fault: fakeserver.FaultMalformed},
 		{name: "list closed mid-body", op: "ListInvitations", route: "ListInvitations",
-			fault: upstreamtest.FaultCloseMidBody},
+			fault: fakeserver.FaultCloseMidBody},
 		{name: "organization closed mid-body from every route", op: "GetOrganization",
-			fault: upstreamtest.FaultCloseMidBody},
+			fault: fakeserver.FaultCloseMidBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,9 +5,9 @@
 // Frontier is self-hosted, so there is no default base URL. Releases up to v0.90.0 serve the
 // documented REST API (a grpc-gateway under /v1beta1, FACTS.md section 3); releases from v0.91.0
 // on serve only ConnectRPC. Options.Protocol picks one. Each transport owns its paths, envelopes
-// and error body (rest.go, connect.go); the error codes (codes.go), the wire types (types.go) and
-// the conversion to invite types (convert.go) are shared, and the Client's methods return the
-// same values and error kinds whichever transport is in use.
+// and error body (rest.go, connect.go); the error codes (upstream.GRPCCodeKind), the wire types
+// (types.go) and the conversion to invite types (convert.go) are shared, and the Client's
+// methods return the same values and error kinds whichever transport is in use.
 //
 // Credentials are a Bearer token (a Frontier-issued or self-signed JWT, or an access token from
 // the client-credentials flow) or a service user's client ID and secret, sent as Basic auth on
@@ -17,13 +17,10 @@ package frontier
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -89,14 +86,10 @@ type transport interface {
 // protocol, without a credential, or with both kinds of credential: a silent choice between a
 // token and client credentials would call Frontier as a principal the operator did not mean.
 func NewClient(o Options) (*Client, error) {
-	if o.BaseURL == "" {
-		return nil, errors.New("frontier: base url is required")
-	}
-	base := strings.TrimRight(o.BaseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("frontier: base url must be an absolute http(s) url without query")
+	// No default: Frontier is self-hosted.
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, "")
+	if err != nil {
+		return nil, err
 	}
 	protocol := o.Protocol
 	switch protocol {
@@ -110,23 +103,21 @@ func NewClient(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := o.HTTP
-	if hc == nil {
-		hc = upstream.NewHTTPClient()
-	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = upstream.DefaultTimeout
+	caller := upstream.Caller{
+		Provider: provider,
+		BaseURL:  base,
+		HTTP:     upstream.HTTPClientOr(o.HTTP),
+		Policy:   o.Policy,
+		Timeout:  upstream.TimeoutOr(o.Timeout),
 	}
 	var t transport
 	switch protocol {
 	case ProtocolConnect:
-		t = newConnect(base, hc, timeout, auth, o.Policy)
+		t = newConnect(caller, auth)
 	default:
-		t = newREST(base, hc, timeout, auth, o.Policy)
+		t = newREST(caller, auth)
 	}
-	sum := sha256.Sum256([]byte(auth))
-	return &Client{t: t, protocol: protocol, credID: hex.EncodeToString(sum[:]), baseURL: base}, nil
+	return &Client{t: t, protocol: protocol, credID: upstream.CredentialID(auth), baseURL: base}, nil
 }
 
 // authorization is the Authorization header value for o's credential.
@@ -161,18 +152,12 @@ func (c *Client) BaseURL() string { return c.baseURL }
 // base URL to either), so a cache key names the protocol too.
 func (c *Client) Protocol() string { return c.protocol }
 
-// checkOrgID refuses, before any request is sent, the organization IDs that would collapse a
-// REST path ("", ".", ".."). Connect carries the ID in a JSON body and could send them, but both
-// transports refuse them so that a bad ID fails alike whichever is in use.
-func checkOrgID(op, orgID string) error {
-	switch orgID {
-	case "", ".", "..":
-		return &upstream.Error{
-			Provider: provider, Op: op, Kind: upstream.ErrInvalidArgument,
-			Err: fmt.Errorf("invalid organization id %q", orgID),
-		}
-	}
-	return nil
+// orgSegment is orgID path-escaped into one path segment. The IDs that would collapse a REST
+// path ("", ".", "..") are refused before any request is sent. Connect carries the ID in a JSON
+// body and could send them, but both transports refuse them so that a bad ID fails alike
+// whichever is in use.
+func orgSegment(op, orgID string) (string, error) {
+	return upstream.PathSegment(provider, op, "organization id", orgID, upstream.ErrInvalidArgument)
 }
 
 // ListOrganizationInvitations lists the pending invitations of an organization (given by ID or

@@ -324,10 +324,11 @@ func TestConnectRequests(t *testing.T) {
 			ConnectProtocolVersion: "1", Body: body}
 	}
 	tests := []struct {
-		name string
-		opts Options
-		call func(c *Client) error
-		want sentRequest
+		name    string
+		opts    Options
+		call    func(c *Client) error
+		want    sentRequest
+		wantErr error // nil for success
 	}{
 		{
 			name: "list invitations without a user filter omits user_id",
@@ -344,9 +345,11 @@ func TestConnectRequests(t *testing.T) {
 			want: call("ListOrganizationInvitations", basic, `{"org_id":"`+testOrg+`","user_id":"Ada+1@Example.com"}`),
 		},
 		{
-			name: "list invitations sends the organization id unescaped in the body",
-			call: func(c *Client) error { _, err := c.ListOrganizationInvitations(ctx, slashed, ""); return err },
-			want: call("ListOrganizationInvitations", bearer, `{"org_id":"acme/eu west"}`),
+			// Frontier's proto rules refuse it (FACTS.md 3.2), but only once it has been sent.
+			name:    "list invitations sends the organization id unescaped in the body",
+			call:    func(c *Client) error { _, err := c.ListOrganizationInvitations(ctx, slashed, ""); return err },
+			want:    call("ListOrganizationInvitations", bearer, `{"org_id":"acme/eu west"}`),
+			wantErr: upstream.ErrInvalidArgument,
 		},
 		{
 			name: "get organization sends id",
@@ -359,9 +362,10 @@ func TestConnectRequests(t *testing.T) {
 			want: call("ListRoles", bearer, `{}`),
 		},
 		{
-			name: "list organization roles sends org_id",
-			call: func(c *Client) error { _, err := c.ListOrganizationRoles(ctx, slashed); return err },
-			want: call("ListOrganizationRoles", bearer, `{"org_id":"acme/eu west"}`),
+			name:    "list organization roles sends org_id",
+			call:    func(c *Client) error { _, err := c.ListOrganizationRoles(ctx, slashed); return err },
+			want:    call("ListOrganizationRoles", bearer, `{"org_id":"acme/eu west"}`),
+			wantErr: upstream.ErrInvalidArgument,
 		},
 		{
 			name: "list organization groups sends org_id",
@@ -376,8 +380,8 @@ func TestConnectRequests(t *testing.T) {
 			fake, c := newFake(t, tt.opts)
 			fake.AddOrganization(slashed, "eu-west", "EU West")
 			sent := recordRequests(fake)
-			if err := tt.call(c); err != nil {
-				t.Fatal(err)
+			if err := tt.call(c); !errors.Is(err, tt.wantErr) || (err != nil && tt.wantErr == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if got, want := sent(), []sentRequest{tt.want}; !reflect.DeepEqual(got, want) {
 				t.Errorf("requests:\n got %+v\nwant %+v", got, want)
@@ -723,6 +727,45 @@ func TestErrors(t *testing.T) {
 				}
 				checkError(t, tt.call(c, tt.org), want, tt.retryAfter)
 			})
+		})
+	}
+}
+
+// TestConnectOrgErrors checks the kinds of the answers only Connect gives about an organization
+// (FACTS.md 3.2): org_id breaking the proto rules is invalid_argument, an unknown organization
+// UUID is refused by authorization before any lookup.
+func TestConnectOrgErrors(t *testing.T) {
+	ctx := context.Background()
+	const unknownUUID = "00000000-1111-2222-3333-444444444444"
+	const shortMsg = "validation error: org_id: value length must be at least 3 characters [string.min_len]"
+	tests := []struct {
+		name string
+		call func(c *Client) error
+		want upstream.Error
+	}{
+		{
+			name: "org_id shorter than 3 characters maps to invalid argument",
+			call: func(c *Client) error { _, err := c.ListOrganizationInvitations(ctx, "ab", ""); return err },
+			want: upstream.Error{Op: "ListOrganizationInvitations", Status: 400, Code: "invalid_argument",
+				Message: shortMsg, Kind: upstream.ErrInvalidArgument},
+		},
+		{
+			name: "unknown organization UUID maps to forbidden",
+			call: func(c *Client) error { _, err := c.ListOrganizationGroups(ctx, unknownUUID); return err },
+			want: upstream.Error{Op: "ListOrganizationGroups", Status: 403, Code: "permission_denied",
+				Message: "not authorized", Kind: upstream.ErrForbidden},
+		},
+		{
+			name: "unknown organization UUID on get maps to forbidden",
+			call: func(c *Client) error { _, err := c.GetOrganization(ctx, unknownUUID); return err },
+			want: upstream.Error{Op: "GetOrganization", Status: 403, Code: "permission_denied",
+				Message: "not authorized", Kind: upstream.ErrForbidden},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, c := newFake(t, Options{Protocol: ProtocolConnect})
+			checkError(t, tt.call(c), tt.want, 0)
 		})
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/invitegw/invitegw/upstream"
 )
@@ -36,22 +35,18 @@ type connectRPC struct {
 	caller upstream.Caller
 }
 
-func newConnect(base string, hc *http.Client, timeout time.Duration, auth string, policy *upstream.Policy) *connectRPC {
-	return &connectRPC{caller: upstream.Caller{
-		Provider: provider,
-		BaseURL:  base + connectService,
-		HTTP:     hc,
-		Policy:   policy,
-		Timeout:  timeout,
-		Authorize: func(_ context.Context, r *http.Request) error {
-			r.Header.Set("Authorization", auth)
-			// The Connect protocol asks clients to mark unary calls with it, and servers may
-			// refuse calls without it. Caller has no other per-request hook, so it is set here.
-			r.Header.Set("Connect-Protocol-Version", "1")
-			return nil
-		},
-		DecodeErr: decodeConnectError,
-	}}
+// newConnect is the Connect transport over c, the caller NewClient set up for the deployment.
+func newConnect(c upstream.Caller, auth string) *connectRPC {
+	c.BaseURL += connectService
+	c.Authorize = func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", auth)
+		// The Connect protocol asks clients to mark unary calls with it, and servers may
+		// refuse calls without it. Caller has no other per-request hook, so it is set here.
+		r.Header.Set("Connect-Protocol-Version", "1")
+		return nil
+	}
+	c.DecodeErr = decodeConnectError
+	return &connectRPC{caller: c}
 }
 
 // call POSTs the request message in to the procedure named op and decodes the response message
@@ -88,7 +83,7 @@ type (
 // listOrganizationInvitations is ListOrganizationInvitations.
 func (t *connectRPC) listOrganizationInvitations(ctx context.Context, orgID, userID string) ([]Invitation, error) {
 	const op = "ListOrganizationInvitations"
-	if err := checkOrgID(op, orgID); err != nil {
+	if _, err := orgSegment(op, orgID); err != nil {
 		return nil, err
 	}
 	var out struct {
@@ -107,7 +102,7 @@ func (t *connectRPC) listOrganizationInvitations(ctx context.Context, orgID, use
 // getOrganization is GetOrganization.
 func (t *connectRPC) getOrganization(ctx context.Context, orgID string) (*Organization, error) {
 	const op = "GetOrganization"
-	if err := checkOrgID(op, orgID); err != nil {
+	if _, err := orgSegment(op, orgID); err != nil {
 		return nil, err
 	}
 	var out struct {
@@ -134,7 +129,7 @@ func (t *connectRPC) listRoles(ctx context.Context) ([]Role, error) {
 // listOrganizationRoles is ListOrganizationRoles.
 func (t *connectRPC) listOrganizationRoles(ctx context.Context, orgID string) ([]Role, error) {
 	const op = "ListOrganizationRoles"
-	if err := checkOrgID(op, orgID); err != nil {
+	if _, err := orgSegment(op, orgID); err != nil {
 		return nil, err
 	}
 	var out struct {
@@ -149,7 +144,7 @@ func (t *connectRPC) listOrganizationRoles(ctx context.Context, orgID string) ([
 // listOrganizationGroups is ListOrganizationGroups.
 func (t *connectRPC) listOrganizationGroups(ctx context.Context, orgID string) ([]Group, error) {
 	const op = "ListOrganizationGroups"
-	if err := checkOrgID(op, orgID); err != nil {
+	if _, err := orgSegment(op, orgID); err != nil {
 		return nil, err
 	}
 	var out struct {
@@ -188,7 +183,7 @@ type connectError struct {
 }
 
 // decodeConnectError is the upstream.ErrorDecoder for the Connect API. Error.Code is the Connect
-// code ("not_found") and the kind comes from codeKinds, shared with REST. A body without a string
+// code ("not_found") and the kind comes from upstream.GRPCCodeKind, as on REST. A body without a string
 // code (a proxy's HTML page, an empty body, an rpc.Status with an integer code) leaves Code and
 // Message empty and keeps the status-derived kind: the protocol's own fallback table would make a
 // bare 404 "unimplemented", which the gateway has no use for. An unknown code is kept as Code and
@@ -199,7 +194,7 @@ func decodeConnectError(e *upstream.Error, _ http.Header, body []byte) {
 		return
 	}
 	e.Code, e.Message = ce.Code, ce.Message
-	if k, ok := codeKinds[ce.Code]; ok {
+	if k := upstream.GRPCCodeKind(ce.Code); k != nil {
 		e.Kind = k
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 	"github.com/invitegw/invitegw/upstream/upstreamtest"
 )
 
@@ -31,18 +32,18 @@ func TestBrokenReplies(t *testing.T) {
 		name  string
 		op    string // the operation called, which is also the fake's route
 		route string // the route faulted: op, or "" for every route
-		fault upstreamtest.FaultKind
+		fault fakeserver.FaultKind
 	}{
 		{name: "malformed invitations", op: "ListOrganizationInvitations", route: "ListOrganizationInvitations",
-			fault: upstreamtest.FaultMalformed},
+			fault: fakeserver.FaultMalformed},
 		{name: "malformed organization", op: "GetOrganization", route: "GetOrganization",
-			fault: upstreamtest.FaultMalformed},
-		{name: "malformed roles from every route", op: "ListRoles", fault: upstreamtest.FaultMalformed},
+			fault: fakeserver.FaultMalformed},
+		{name: "malformed roles from every route", op: "ListRoles", fault: fakeserver.FaultMalformed},
 		{name: "invitations closed mid-body", op: "ListOrganizationInvitations", route: "ListOrganizationInvitations",
-			fault: upstreamtest.FaultCloseMidBody},
+			fault: fakeserver.FaultCloseMidBody},
 		{name: "organization closed mid-body", op: "GetOrganization", route: "GetOrganization",
-			fault: upstreamtest.FaultCloseMidBody},
-		{name: "roles closed mid-body from every route", op: "ListRoles", fault: upstreamtest.FaultCloseMidBody},
+			fault: fakeserver.FaultCloseMidBody},
+		{name: "roles closed mid-body from every route", op: "ListRoles", fault: fakeserver.FaultCloseMidBody},
 	}
 	forEachProtocol(t, func(t *testing.T, protocol string) {
 		for _, tt := range tests {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/invitegw/invitegw/upstream"
 )
@@ -22,19 +21,15 @@ type rest struct {
 	caller upstream.Caller
 }
 
-func newREST(base string, hc *http.Client, timeout time.Duration, auth string, policy *upstream.Policy) *rest {
-	return &rest{caller: upstream.Caller{
-		Provider: provider,
-		BaseURL:  base + restPrefix,
-		HTTP:     hc,
-		Policy:   policy,
-		Timeout:  timeout,
-		Authorize: func(_ context.Context, r *http.Request) error {
-			r.Header.Set("Authorization", auth)
-			return nil
-		},
-		DecodeErr: decodeRESTError,
-	}}
+// newREST is the REST transport over c, the caller NewClient set up for the deployment.
+func newREST(c upstream.Caller, auth string) *rest {
+	c.BaseURL += restPrefix
+	c.Authorize = func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", auth)
+		return nil
+	}
+	c.DecodeErr = decodeRESTError
+	return &rest{caller: c}
 }
 
 // listOrganizationInvitations is GET /v1beta1/organizations/{org_id}/invitations[?user_id=].
@@ -117,13 +112,10 @@ func (t *rest) listOrganizationGroups(ctx context.Context, orgID string) ([]Grou
 	return out.Groups, nil
 }
 
-// orgPath is /organizations/{org_id} with the ID path-escaped; checkOrgID has refused the IDs
-// that would collapse the path.
+// orgPath is /organizations/{org_id} with the ID path-escaped (see orgSegment).
 func orgPath(op, orgID string) (string, error) {
-	if err := checkOrgID(op, orgID); err != nil {
-		return "", err
-	}
-	return "/organizations/" + url.PathEscape(orgID), nil
+	seg, err := orgSegment(op, orgID)
+	return "/organizations/" + seg, err
 }
 
 // rpcStatus is google.rpc.Status as grpc-gateway writes it: the code is the integer gRPC code,
@@ -135,7 +127,7 @@ type rpcStatus struct {
 }
 
 // decodeRESTError is the upstream.ErrorDecoder for the REST API. Error.Code is the gRPC code in
-// decimal ("5"); the kind comes from codeKinds, shared with the Connect transport. A body that is
+// decimal ("5"); the kind comes from upstream.GRPCCodeKind, as on the Connect transport. A body that is
 // not an rpc.Status with an integer code (a proxy's page, a Connect error) leaves Code and
 // Message empty and keeps the status-derived kind.
 func decodeRESTError(e *upstream.Error, _ http.Header, body []byte) {
@@ -145,7 +137,7 @@ func decodeRESTError(e *upstream.Error, _ http.Header, body []byte) {
 	}
 	e.Code = strconv.Itoa(int(*st.Code))
 	e.Message = st.Message
-	if k, ok := codeKinds[codeName(*st.Code)]; ok {
+	if k := upstream.GRPCCodeKind(upstream.GRPCCodeName(int64(*st.Code))); k != nil {
 		e.Kind = k
 	}
 }

@@ -1,6 +1,6 @@
 // Package redpanda is invitegw's client for the Redpanda Cloud Control Plane API's user invites,
-// in Redpanda's own words: it lists, reads and updates the user invites of the organization a
-// token belongs to, and reads that organization.
+// in Redpanda's own words: it lists and updates the user invites of the organization a token
+// belongs to, and reads that organization.
 //
 // The API is documented in redpanda-data/api-docs (cloud-controlplane.yaml; see FACTS.md
 // sections 1 and 5): base https://api.redpanda.com, version prefix /v1, `Authorization: Bearer
@@ -11,8 +11,6 @@ package redpanda
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,10 +63,10 @@ type Options struct {
 	// is never refreshed, and a 401 to it is returned without a retry.
 	Token string
 	// ClientID and ClientSecret are a service account's OAuth 2.0 client credentials. The
-	// client fetches a token once, shares it among concurrent calls and replaces it in the
-	// last tenth of its lifetime (at most its last minute; see refreshMargin). When the API
-	// answers 401 anyway (the token was revoked or rotated early), the client drops the token,
-	// fetches another and repeats that request once.
+	// client fetches a token once, shares it among concurrent calls and replaces it in its
+	// last minute (see earlyExpiry). When the API answers 401 anyway (the token was revoked or
+	// rotated early), the client drops the token, fetches another and repeats that request
+	// once.
 	ClientID, ClientSecret string
 	// TokenURL and Audience select the Auth0 tenant; DefaultTokenURL and DefaultAudience when
 	// empty.
@@ -76,9 +74,6 @@ type Options struct {
 
 	// MaxPages caps the pages ListUserInvites follows; DefaultMaxPages when zero.
 	MaxPages int
-
-	// now is the token lifetime clock; time.Now when nil. Tests set it.
-	now func() time.Time
 }
 
 // Client calls the Redpanda Cloud API with one credential. It is safe for concurrent use.
@@ -105,18 +100,11 @@ func NewClient(o Options) (*Client, error) {
 	case o.MaxPages < 0:
 		return nil, errors.New("redpanda: max pages must not be negative")
 	}
-	base, err := absURL(o.BaseURL, DefaultBaseURL, "base url")
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, DefaultBaseURL)
 	if err != nil {
 		return nil, err
 	}
-	hc := o.HTTP
-	if hc == nil {
-		hc = upstream.NewHTTPClient()
-	}
-	timeout := o.Timeout
-	if timeout <= 0 {
-		timeout = upstream.DefaultTimeout
-	}
+	hc, timeout := upstream.HTTPClientOr(o.HTTP), upstream.TimeoutOr(o.Timeout)
 	maxPages := o.MaxPages
 	if maxPages == 0 {
 		maxPages = DefaultMaxPages
@@ -135,7 +123,7 @@ func NewClient(o Options) (*Client, error) {
 		}
 		material = "token\x00" + o.Token
 	} else {
-		tokenURL, err := absURL(o.TokenURL, DefaultTokenURL, "token url")
+		tokenURL, err := upstream.CheckBaseURL(provider, "token url", o.TokenURL, DefaultTokenURL)
 		if err != nil {
 			return nil, err
 		}
@@ -143,25 +131,15 @@ func NewClient(o Options) (*Client, error) {
 		if audience == "" {
 			audience = DefaultAudience
 		}
-		now := o.now
-		if now == nil {
-			now = time.Now
-		}
-		tokens = &tokenSource{
-			conf: &clientcredentials.Config{
-				ClientID:       o.ClientID,
-				ClientSecret:   o.ClientSecret,
-				TokenURL:       tokenURL,
-				EndpointParams: url.Values{"audience": {audience}},
-				AuthStyle:      oauth2.AuthStyleInParams,
-			},
-			http:    hc,
-			timeout: max(minTokenTimeout, timeout),
-			now:     now,
-		}
+		tokens = newTokenSource(&clientcredentials.Config{
+			ClientID:       o.ClientID,
+			ClientSecret:   o.ClientSecret,
+			TokenURL:       tokenURL,
+			EndpointParams: url.Values{"audience": {audience}},
+			AuthStyle:      oauth2.AuthStyleInParams,
+		}, hc, max(minTokenTimeout, timeout))
 		material = "client_credentials\x00" + o.ClientID + "\x00" + o.ClientSecret
 	}
-	sum := sha256.Sum256([]byte(material))
 	return &Client{
 		caller: upstream.Caller{
 			Provider:  provider,
@@ -175,23 +153,9 @@ func NewClient(o Options) (*Client, error) {
 			DecodeOptions: decodeOptions,
 		},
 		tokens:   tokens,
-		credID:   hex.EncodeToString(sum[:]),
+		credID:   upstream.CredentialID(material),
 		maxPages: maxPages,
 	}, nil
-}
-
-// absURL returns s (or def when s is empty) without a trailing slash, after checking that it is
-// an absolute http(s) URL.
-func absURL(s, def, what string) (string, error) {
-	if s == "" {
-		s = def
-	}
-	s = strings.TrimRight(s, "/")
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("redpanda: %s must be an absolute http(s) url", what)
-	}
-	return s, nil
 }
 
 // tokenError describes a failed token request by the endpoint's status and OAuth error code,
@@ -228,16 +192,17 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 	if c.tokens == nil {
 		return c.caller.Do(ctx, op, method, path, in, out)
 	}
-	// A copy of the caller per call, so that its Authorize can note which token this call
-	// sent; both requests run on this goroutine.
+	// A copy of the caller per call, so that its Authorize can note which generation of the
+	// token source (see tokenSource) the sent token came from; both requests run on this
+	// goroutine.
 	caller := c.caller
-	var sent string
+	var sent oauth2.TokenSource
 	caller.Authorize = func(ctx context.Context, r *http.Request) error {
-		tok, err := c.tokens.token(ctx)
+		tok, gen, err := c.tokens.token(ctx)
+		sent = gen
 		if err != nil {
 			return err
 		}
-		sent = tok
 		r.Header.Set("Authorization", "Bearer "+tok)
 		return nil
 	}
@@ -348,21 +313,6 @@ func collectPages(pages []<-chan decodedPage) ([]UserInvite, error) {
 	return all, nil
 }
 
-// GetUserInvite reads one invite (UserInviteService_GetUserInvite). An unknown ID is an
-// ErrNotFound error.
-func (c *Client) GetUserInvite(ctx context.Context, id string) (*UserInvite, error) {
-	const op = "GetUserInvite"
-	p, err := invitePath(op, id)
-	if err != nil {
-		return nil, err
-	}
-	var out userInviteResponse
-	if err := c.do(ctx, op, http.MethodGet, p, nil, &out); err != nil {
-		return nil, err
-	}
-	return reply(op, out.UserInvite)
-}
-
 // UpdateUserInvite changes the fields of an invite named by mask
 // (UserInviteService_UpdateUserInvite) and returns the invite as Redpanda stored it. mask holds
 // lowerCamelCase paths, "expiresAt" and "roleBindings" (FACTS.md 1.6); a masked field that upd
@@ -405,12 +355,8 @@ func (c *Client) GetCurrentOrganization(ctx context.Context) (*Organization, err
 // invitePath is /v1/user-invites/{id} with the ID path-escaped. An ID that cannot name an
 // invite ("", ".", "..", which would change the path) is ErrNotFound without a request.
 func invitePath(op, id string) (string, error) {
-	switch id {
-	case "", ".", "..":
-		return "", &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrNotFound,
-			Err: fmt.Errorf("invalid invite id %q", id)}
-	}
-	return "/v1/user-invites/" + url.PathEscape(id), nil
+	seg, err := upstream.PathSegment(provider, op, "invite id", id, upstream.ErrNotFound)
+	return "/v1/user-invites/" + seg, err
 }
 
 // reply checks that a 200 carried the invite it promises.

@@ -89,9 +89,9 @@ func TestNewClient(t *testing.T) {
 		{name: "token and client credentials are refused", opts: Options{Token: "t", ClientID: "id", ClientSecret: "s"},
 			wantErr: "redpanda: give either a token or client credentials, not both"},
 		{name: "relative base url is refused", opts: Options{Token: "t", BaseURL: "api.redpanda.com"},
-			wantErr: "redpanda: base url must be an absolute http(s) url"},
+			wantErr: "redpanda: base url must be an absolute http(s) url without query"},
 		{name: "relative token url is refused", opts: Options{ClientID: "id", ClientSecret: "s", TokenURL: "/oauth/token"},
-			wantErr: "redpanda: token url must be an absolute http(s) url"},
+			wantErr: "redpanda: token url must be an absolute http(s) url without query"},
 		{name: "negative page cap is refused", opts: Options{Token: "t", MaxPages: -1},
 			wantErr: "redpanda: max pages must not be negative"},
 		{name: "empty base url is the real api", opts: Options{Token: "t"}, wantBase: DefaultBaseURL},
@@ -401,11 +401,14 @@ func TestListUserInvitesBadPage(t *testing.T) {
 	}
 }
 
-func TestGetUserInvite(t *testing.T) {
+// TestInvitePath checks that UpdateUserInvite escapes the invite ID into one path segment, and
+// refuses without a call the IDs that would change the path. The reply decodes exactly, an
+// unknown resource type and a dataplane ID included.
+func TestInvitePath(t *testing.T) {
 	fake, c, _ := newFake(t, redpandafake.Options{}, Options{})
 	fake.Add(redpandafake.Invite{
 		ID: "inv/1", Email: "ada@example.com", InviteURL: "https://cloud.redpanda.com/invite/abc?x=1&y=2",
-		CreatedAt: created.Add(123 * time.Millisecond), ExpiresAt: expires,
+		CreatedAt: created.Add(123 * time.Millisecond), ExpiresAt: created,
 		RoleBindings: []redpandafake.RoleBinding{
 			{RoleName: "Admin", ResourceType: "SCOPE_RESOURCE_TYPE_CLUSTER", ResourceID: "cl-1", DataplaneID: "d0dataplane000000000"},
 			{RoleName: "Reader", ResourceType: "SCOPE_RESOURCE_TYPE_MCPSERVER", ResourceID: "mcp-1"},
@@ -414,10 +417,13 @@ func TestGetUserInvite(t *testing.T) {
 	})
 	var gotPath string
 	fake.OnRequest(func(_ string, r *http.Request) { gotPath = r.Method + " " + r.URL.EscapedPath() })
-
-	got, err := c.GetUserInvite(context.Background(), "inv/1")
+	upd := UserInviteUpdate{ExpiresAt: &expires}
+	got, err := c.UpdateUserInvite(context.Background(), "inv/1", upd, []string{"expiresAt"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if gotPath != "PATCH /v1/user-invites/inv%2F1" {
+		t.Errorf("request = %q", gotPath)
 	}
 	dp := "d0dataplane000000000"
 	want := &UserInvite{
@@ -432,27 +438,11 @@ func TestGetUserInvite(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("invite:\n got %+v\nwant %+v", got, want)
 	}
-	if gotPath != "GET /v1/user-invites/inv%2F1" {
-		t.Errorf("request = %q", gotPath)
-	}
 
-	t.Run("unknown id is not found", func(t *testing.T) {
-		_, err := c.GetUserInvite(context.Background(), "nope")
-		var ue *upstream.Error
-		if !errors.Is(err, upstream.ErrNotFound) || !errors.As(err, &ue) {
-			t.Fatalf("err = %v, want ErrNotFound", err)
-		}
-		if ue.Status != 404 || ue.Code != "NOT_FOUND" || ue.Message != `user invite "nope" not found` {
-			t.Errorf("error = %+v", ue)
-		}
-	})
 	t.Run("ids that would change the path are not found without a call", func(t *testing.T) {
 		before := fake.TotalCalls()
 		for _, id := range []string{"", ".", ".."} {
-			if _, err := c.GetUserInvite(context.Background(), id); !errors.Is(err, upstream.ErrNotFound) {
-				t.Errorf("GetUserInvite(%q) err = %v", id, err)
-			}
-			if _, err := c.UpdateUserInvite(context.Background(), id, UserInviteUpdate{}, []string{"expiresAt"}); !errors.Is(err, upstream.ErrNotFound) {
+			if _, err := c.UpdateUserInvite(context.Background(), id, upd, []string{"expiresAt"}); !errors.Is(err, upstream.ErrNotFound) {
 				t.Errorf("UpdateUserInvite(%q) err = %v", id, err)
 			}
 		}
@@ -624,7 +614,7 @@ func TestClientCredentials(t *testing.T) {
 		if _, err := c.GetCurrentOrganization(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.GetUserInvite(ctx, "inv-00"); err != nil {
+		if _, err := c.UpdateUserInvite(ctx, "inv-00", UserInviteUpdate{ExpiresAt: &expires}, []string{"expiresAt"}); err != nil {
 			t.Fatal(err)
 		}
 		if n := fake.TokensIssued(); n != 1 {
@@ -638,7 +628,7 @@ func TestClientCredentials(t *testing.T) {
 		if got := fake.LastTokenForm(); !reflect.DeepEqual(got, want) {
 			t.Errorf("token form = %v, want %v", got, want)
 		}
-		if auth := fake.LastAuthorization("GetUserInvite"); !strings.HasPrefix(auth, "Bearer rpfake_") {
+		if auth := fake.LastAuthorization("UpdateUserInvite"); !strings.HasPrefix(auth, "Bearer rpfake_") {
 			t.Errorf("Authorization = %q, want the issued token", auth)
 		}
 	})

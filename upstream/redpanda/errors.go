@@ -41,34 +41,12 @@ const (
 	ReasonInvalidPageToken  = "REASON_INVALID_PAGE_TOKEN"
 )
 
-// codeKinds refines the status-derived kind by the rpc code. Codes not listed (ALREADY_EXISTS,
-// INTERNAL, ...) keep the kind of their HTTP status.
-var codeKinds = map[string]error{
-	"INVALID_ARGUMENT":    upstream.ErrInvalidArgument,
-	"FAILED_PRECONDITION": upstream.ErrInvalidArgument,
-	"OUT_OF_RANGE":        upstream.ErrInvalidArgument,
-	"UNAUTHENTICATED":     upstream.ErrUnauthenticated,
-	"PERMISSION_DENIED":   upstream.ErrForbidden,
-	"NOT_FOUND":           upstream.ErrNotFound,
-	"RESOURCE_EXHAUSTED":  upstream.ErrRateLimited,
-	"DEADLINE_EXCEEDED":   upstream.ErrTimeout,
-	"UNAVAILABLE":         upstream.ErrUnavailable,
-}
-
 // reasonKinds gives a kind for a reason when the code alone did not.
 var reasonKinds = map[string]error{
 	ReasonNoToken:           upstream.ErrUnauthenticated,
 	ReasonTokenExpired:      upstream.ErrUnauthenticated,
 	ReasonTokenInvalid:      upstream.ErrUnauthenticated,
 	ReasonRateLimitExceeded: upstream.ErrRateLimited,
-}
-
-// codeNames are the google.rpc.Code names by number, for a body that carries the numeric code
-// (plain grpc-gateway does; Redpanda's own handler writes names).
-var codeNames = [...]string{
-	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-	"ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
-	"OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
 }
 
 // typePrefix is the optional prefix of a detail's "@type".
@@ -89,7 +67,7 @@ func decodeError(e *upstream.Error, h http.Header, body []byte) {
 	}
 	e.Code = codeName(raw["code"])
 	_ = json.Unmarshal(raw["message"], &e.Message)
-	kind := codeKinds[e.Code]
+	kind := upstream.GRPCCodeKind(e.Code)
 	var details []json.RawMessage
 	_ = json.Unmarshal(raw["details"], &details)
 	for _, b := range details {
@@ -114,12 +92,12 @@ func codeName(raw json.RawMessage) string {
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	var n int
+	var n int64
 	if json.Unmarshal(raw, &n) == nil {
-		if n >= 0 && n < len(codeNames) {
-			return codeNames[n]
+		if name := upstream.GRPCCodeName(n); name != "" {
+			return name
 		}
-		return strconv.Itoa(n)
+		return strconv.FormatInt(n, 10)
 	}
 	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
 	"github.com/invitegw/invitegw/upstream/upstreamtest"
 )
@@ -18,10 +19,6 @@ func TestBrokenReplies(t *testing.T) {
 			_, err := c.ListUserInvites(ctx)
 			return err
 		},
-		"GetUserInvite": func(ctx context.Context, c *Client) error {
-			_, err := c.GetUserInvite(ctx, "inv-00")
-			return err
-		},
 		"GetCurrentOrganization": func(ctx context.Context, c *Client) error {
 			_, err := c.GetCurrentOrganization(ctx)
 			return err
@@ -31,19 +28,16 @@ func TestBrokenReplies(t *testing.T) {
 		name  string
 		op    string // the operation called, which is also the fake's route
 		route string // the route faulted: op, or "" for every route
-		fault upstreamtest.FaultKind
+		fault fakeserver.FaultKind
 	}{
 		{name: "malformed list page", op: "ListUserInvites", route: "ListUserInvites",
-			fault: upstreamtest.FaultMalformed},
-		{name: "malformed invite", op: "GetUserInvite", route: "GetUserInvite", fault: upstreamtest.FaultMalformed},
+			fault: fakeserver.FaultMalformed},
 		{name: "malformed organization from every route", op: "GetCurrentOrganization",
-			fault: upstreamtest.FaultMalformed},
+			fault: fakeserver.FaultMalformed},
 		{name: "list page closed mid-body", op: "ListUserInvites", route: "ListUserInvites",
-			fault: upstreamtest.FaultCloseMidBody},
-		{name: "invite closed mid-body", op: "GetUserInvite", route: "GetUserInvite",
-			fault: upstreamtest.FaultCloseMidBody},
+			fault: fakeserver.FaultCloseMidBody},
 		{name: "organization closed mid-body from every route", op: "GetCurrentOrganization",
-			fault: upstreamtest.FaultCloseMidBody},
+			fault: fakeserver.FaultCloseMidBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,17 +8,14 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
-
-	"github.com/invitegw/invitegw/upstream"
 )
 
-// Token lifetime rules. A token is replaced once less than refreshMargin of its lifetime is
-// left: a tenth of the lifetime, but never more than maxRefreshMargin. For Redpanda's one-hour
-// tokens that is the last minute, which covers any call timeout and ordinary clock skew
-// between the gateway and Auth0 with room to spare; the tenth keeps a short-lived token (a
-// test tenant, a fake) from being refreshed on every call.
 const (
-	maxRefreshMargin = time.Minute
+	// earlyExpiry is how long before its expiry a token is replaced. Redpanda's tokens last an
+	// hour (FACTS.md 1.2); their last minute covers any call timeout and ordinary clock skew
+	// between the gateway and Auth0 with room to spare. A token that lives less than this is
+	// replaced at the next call after it was fetched.
+	earlyExpiry = time.Minute
 	// minTokenTimeout bounds a token request. A fetch is shared by every call waiting for it,
 	// so it is not bound to any one caller's context: a caller that gives up only stops
 	// waiting, and the token still arrives for the next calls. The call timeout is used
@@ -26,135 +23,99 @@ const (
 	minTokenTimeout = 10 * time.Second
 )
 
-// refreshMargin is how long before its expiry a token of the given lifetime is replaced.
-func refreshMargin(lifetime time.Duration) time.Duration {
-	return min(maxRefreshMargin, lifetime/10)
-}
-
-// tokenSource holds one client's OAuth 2.0 token. It replaces oauth2's ReuseTokenSource, which
-// refreshes only 10 seconds before expiry and cannot be told that the API rejected a token.
-// clientcredentials still makes the token request (form encoding, the audience parameter,
-// OAuth error parsing).
-//
-// At most one token request is in flight: callers that need a token while one is being
-// fetched wait for that fetch instead of starting their own.
+// tokenSource is one client's OAuth 2.0 client-credentials token. oauth2.ReuseTokenSource does
+// the caching: one fetch at a time, callers waiting for it, a token replaced earlyExpiry before
+// it expires. What it cannot do is be told that the API rejected a token, so a rejection
+// (invalidate) replaces the whole reuse source with a fresh one, which fetches anew.
 type tokenSource struct {
-	conf    *clientcredentials.Config
-	http    *http.Client
-	timeout time.Duration    // bounds one token request
-	now     func() time.Time // time.Now, or a test's clock
+	fetch oauth2.TokenSource // the token endpoint, with its own timeout
 
-	mu     sync.Mutex
-	cur    *issuedToken // nil before the first fetch and after invalidate
-	flight *tokenFetch  // non-nil while a token request is in flight
+	mu    sync.Mutex
+	reuse oauth2.TokenSource // the current generation; replaced by invalidate
 }
 
-// issuedToken is a token with the times the client acts on, on the source's clock.
-type issuedToken struct {
-	access string
-	// refreshAt is when the token stops being handed out without a refresh, expiresAt when it
-	// stops being handed out at all. Both are zero for a token without an expiry, which is
-	// used until the API rejects it.
-	refreshAt, expiresAt time.Time
+func newTokenSource(conf *clientcredentials.Config, hc *http.Client, timeout time.Duration) *tokenSource {
+	// The token endpoint gets a copy of the API's client with a hard timeout: a fetch runs on
+	// a context of its own (see minTokenTimeout), so no caller's deadline bounds it.
+	tc := *hc
+	tc.Timeout = timeout
+	s := &tokenSource{fetch: endpoint{conf: conf, http: &tc}}
+	s.reuse = s.generation()
+	return s
 }
 
-// fresh says whether t may be used at now without a refresh.
-func (t *issuedToken) fresh(now time.Time) bool {
-	return t != nil && (t.refreshAt.IsZero() || now.Before(t.refreshAt))
+// endpoint asks the token endpoint on every call. conf.TokenSource would not do: it caches in
+// a reuse source of its own, which a rejected token would outlive.
+type endpoint struct {
+	conf *clientcredentials.Config
+	http *http.Client
 }
 
-// unexpired says whether t is still valid at now (perhaps inside its refresh margin).
-func (t *issuedToken) unexpired(now time.Time) bool {
-	return t != nil && (t.expiresAt.IsZero() || now.Before(t.expiresAt))
+// Token fetches a token on a context of its own, for the reason given at minTokenTimeout.
+func (e endpoint) Token() (*oauth2.Token, error) {
+	return e.conf.Token(context.WithValue(context.Background(), oauth2.HTTPClient, e.http))
 }
 
-// tokenFetch is one token request; done is closed once tok or err is set.
-type tokenFetch struct {
-	done chan struct{}
-	tok  *issuedToken
-	err  error
+// generation is a reuse source with no token yet.
+func (s *tokenSource) generation() oauth2.TokenSource {
+	return oauth2.ReuseTokenSourceWithExpiry(nil, &keepUnexpired{src: s.fetch}, earlyExpiry)
 }
 
-// token returns an access token. A fresh one is returned at once; otherwise the caller waits
-// for a fetch (starting one unless one is in flight) for as long as ctx allows. When a refresh
-// inside the margin fails, the old token is still good and is returned instead of the error.
-func (s *tokenSource) token(ctx context.Context) (string, error) {
+// token returns an access token, and the generation it came from for invalidate. A caller
+// waits for a fetch for as long as ctx allows; the fetch itself goes on for the next callers.
+func (s *tokenSource) token(ctx context.Context) (string, oauth2.TokenSource, error) {
 	s.mu.Lock()
-	cur := s.cur
-	if cur.fresh(s.now()) {
-		s.mu.Unlock()
-		return cur.access, nil
-	}
-	f := s.flight
-	if f == nil {
-		f = &tokenFetch{done: make(chan struct{})}
-		s.flight = f
-		go s.fetch(f)
-	}
+	gen := s.reuse
 	s.mu.Unlock()
-
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, err := gen.Token()
+		done <- result{tok, err}
+	}()
 	select {
-	case <-f.done:
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	if f.err == nil {
-		return f.tok.access, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur != nil && s.cur == cur && cur.unexpired(s.now()) {
-		return cur.access, nil
-	}
-	return "", f.err
-}
-
-// fetch makes one token request and completes f. Its context is its own, bounded by
-// s.timeout, for the reason given at minTokenTimeout.
-func (s *tokenSource) fetch(f *tokenFetch) {
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), oauth2.HTTPClient, s.http), s.timeout)
-	defer cancel()
-	// The lifetime is counted from before the request was sent, so the token is taken to
-	// expire no later than it really does.
-	start := s.now()
-	tok, err := s.conf.Token(ctx)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err != nil {
-		f.err = tokenError(err)
-	} else {
-		f.tok = &issuedToken{access: tok.AccessToken}
-		if life, ok := lifetime(tok); ok {
-			f.tok.expiresAt = start.Add(life)
-			f.tok.refreshAt = f.tok.expiresAt.Add(-refreshMargin(life))
+	case r := <-done:
+		if r.err != nil {
+			return "", gen, tokenError(r.err)
 		}
-		s.cur = f.tok
+		return r.tok.AccessToken, gen, nil
+	case <-ctx.Done():
+		return "", gen, ctx.Err()
 	}
-	s.flight = nil
-	close(f.done)
 }
 
-// invalidate drops the current token if it is access, the token the API just rejected, so
-// that the next call fetches another. A token fetched since then is kept: many calls that
-// failed with the same token cause one fetch, not one each.
-func (s *tokenSource) invalidate(access string) {
+// invalidate drops gen, whose token the API just rejected, so that the next call fetches
+// another. A newer generation is kept: many calls that failed with the same token cause one
+// fetch, not one each.
+func (s *tokenSource) invalidate(gen oauth2.TokenSource) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur != nil && s.cur.access == access {
-		s.cur = nil
+	if s.reuse == gen {
+		s.reuse = s.generation()
 	}
 }
 
-// lifetime is how long tok is valid from when it was requested; false when the reply gave no
-// expiry. expires_in is preferred; oauth2 fills only Expiry (from time.Now) for a form-encoded
-// reply, so that is read back against the same clock.
-func lifetime(tok *oauth2.Token) (time.Duration, bool) {
-	switch {
-	case tok.ExpiresIn > 0:
-		return upstream.Seconds(tok.ExpiresIn), true // capped at a day, which only refreshes sooner
-	case !tok.Expiry.IsZero():
-		return max(0, time.Until(tok.Expiry)), true
+// keepUnexpired is what a reuse source refreshes from: the token endpoint, except that when a
+// refresh inside earlyExpiry fails, the previous token, which has not yet expired, is handed
+// back (and the next call tries again) rather than failing calls it could still serve. Each
+// generation has its own, so a token the API rejected is never handed back; the reuse source
+// calls it under its own lock.
+type keepUnexpired struct {
+	src  oauth2.TokenSource
+	last *oauth2.Token
+}
+
+func (k *keepUnexpired) Token() (*oauth2.Token, error) {
+	tok, err := k.src.Token()
+	if err == nil {
+		k.last = tok
+		return tok, nil
 	}
-	return 0, false
+	if k.last != nil && !k.last.Expiry.IsZero() && time.Now().Before(k.last.Expiry) {
+		return k.last, nil
+	}
+	return nil, err
 }

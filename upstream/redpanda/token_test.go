@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/invitegw/invitegw/upstream"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
 )
@@ -47,10 +49,6 @@ var reauthOps = []struct {
 }{
 	{"ListUserInvites", func(ctx context.Context, c *Client) error {
 		_, err := c.ListUserInvites(ctx)
-		return err
-	}},
-	{"GetUserInvite", func(ctx context.Context, c *Client) error {
-		_, err := c.GetUserInvite(ctx, "inv-00")
 		return err
 	}},
 	{"UpdateUserInvite", func(ctx context.Context, c *Client) error {
@@ -117,7 +115,7 @@ func TestReauthentication(t *testing.T) {
 				seedInvites(fake, 1)
 				ctx := context.Background()
 				if tt.warm {
-					if _, err := c.tokens.token(ctx); err != nil {
+					if _, _, err := c.tokens.token(ctx); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -248,43 +246,25 @@ func TestTokenSharing(t *testing.T) {
 	})
 }
 
-func TestRefreshMargin(t *testing.T) {
-	tests := []struct {
-		lifetime, want time.Duration
-	}{
-		{time.Hour, time.Minute},
-		{10 * time.Minute, time.Minute},
-		{5 * time.Minute, 30 * time.Second},
-		{10 * time.Second, time.Second},
-		{0, 0},
-	}
-	for _, tt := range tests {
-		if got := refreshMargin(tt.lifetime); got != tt.want {
-			t.Errorf("refreshMargin(%v) = %v, want %v", tt.lifetime, got, tt.want)
-		}
-	}
-}
-
+// TestEarlyRefresh checks that a token is replaced in its last minute (earlyExpiry), before it
+// expires. oauth2's reuse source reads the real clock, so the token's remaining lifetime is
+// set through the lifetime the fake issues it with, rather than by moving a clock.
 func TestEarlyRefresh(t *testing.T) {
 	tests := []struct {
-		name string
-		ttl  time.Duration
-		// The token is still used just before refreshAt and replaced at it; both are before
-		// the token expires, on a clock the fake and the client share.
-		refreshAt time.Duration
+		name     string
+		ttl      time.Duration
+		replaced bool // replaced at the next call
 	}{
-		{name: "one-hour token is replaced in its last minute", ttl: time.Hour, refreshAt: 59 * time.Minute},
-		{name: "ten-minute token is replaced in its last minute", ttl: 10 * time.Minute, refreshAt: 9 * time.Minute},
-		{name: "five-minute token is replaced in its last tenth", ttl: 5 * time.Minute,
-			refreshAt: 4*time.Minute + 30*time.Second},
-		{name: "ten-second token is replaced in its last second", ttl: 10 * time.Second, refreshAt: 9 * time.Second},
+		{name: "one-hour token is kept", ttl: time.Hour},
+		{name: "two-minute token is kept", ttl: 2 * time.Minute},
+		{name: "token in its last minute is replaced", ttl: 59 * time.Second, replaced: true},
+		{name: "ten-second token is replaced", ttl: 10 * time.Second, replaced: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &testClock{t: created}
-			fo, o := ccFake, ccOptions
-			fo.TokenTTL, fo.Now, o.now = tt.ttl, clock.Now, clock.Now
-			fake, c, _ := newFake(t, fo, o)
+			fo := ccFake
+			fo.TokenTTL = tt.ttl
+			fake, c, _ := newFake(t, fo, ccOptions)
 			ctx := context.Background()
 			call := func() string {
 				t.Helper()
@@ -295,33 +275,31 @@ func TestEarlyRefresh(t *testing.T) {
 			}
 
 			first := call()
-			clock.Advance(tt.refreshAt - time.Millisecond)
-			if got := call(); got != first || fake.TokensIssued() != 1 {
-				t.Errorf("just before the margin: token changed or refetched (%d issued)", fake.TokensIssued())
+			second := call()
+			wantIssued := 1
+			if tt.replaced {
+				wantIssued = 2
 			}
-			clock.Advance(time.Millisecond)
-			if got := call(); got == first || fake.TokensIssued() != 2 {
-				t.Errorf("inside the margin: token not replaced (%d issued)", fake.TokensIssued())
+			if (second != first) != tt.replaced || fake.TokensIssued() != wantIssued {
+				t.Errorf("token replaced = %v, want %v (%d issued)", second != first, tt.replaced, fake.TokensIssued())
 			}
 			// Every call was answered at once: the old token had not expired, so none was
 			// refused and repeated.
-			if n := fake.Calls("GetCurrentOrganization"); n != 3 {
-				t.Errorf("calls = %d, want 3", n)
+			if n := fake.Calls("GetCurrentOrganization"); n != 2 {
+				t.Errorf("calls = %d, want 2", n)
 			}
 		})
 	}
 
 	t.Run("a failed refresh inside the margin keeps the old token", func(t *testing.T) {
-		clock := &testClock{t: created}
-		fo, o := ccFake, ccOptions
-		fo.Now, o.now = clock.Now, clock.Now
-		fake, c, _ := newFake(t, fo, o)
+		fo := ccFake
+		fo.TokenTTL = 30 * time.Second // inside the margin from the start
+		fake, c, _ := newFake(t, fo, ccOptions)
 		ctx := context.Background()
 		if _, err := c.GetCurrentOrganization(ctx); err != nil {
 			t.Fatal(err)
 		}
 		first := fake.LastAuthorization("GetCurrentOrganization")
-		clock.Advance(59*time.Minute + 30*time.Second)
 		fake.FailNext("Token", 1, http.StatusServiceUnavailable)
 		if _, err := c.GetCurrentOrganization(ctx); err != nil {
 			t.Fatalf("err = %v, want the call made with the old token", err)
@@ -337,27 +315,36 @@ func TestEarlyRefresh(t *testing.T) {
 			t.Errorf("tokens issued = %d, token requests = %d, want 2 and 3", n, calls)
 		}
 	})
+}
 
-	t.Run("an expired token is not used when the refresh fails", func(t *testing.T) {
-		clock := &testClock{t: created}
-		fo, o := ccFake, ccOptions
-		fo.Now, o.now = clock.Now, clock.Now
-		fake, c, _ := newFake(t, fo, o)
-		ctx := context.Background()
-		if _, err := c.GetCurrentOrganization(ctx); err != nil {
-			t.Fatal(err)
-		}
-		clock.Advance(time.Hour)
-		fake.FailNext("Token", 1, http.StatusServiceUnavailable)
-		_, err := c.GetCurrentOrganization(ctx)
-		var ue *upstream.Error
-		if !errors.Is(err, upstream.ErrUnauthenticated) || !errors.As(err, &ue) || ue.Status != 0 {
-			t.Fatalf("err = %v, want ErrUnauthenticated from the token endpoint", err)
-		}
-		if n := fake.Calls("GetCurrentOrganization"); n != 1 {
-			t.Errorf("calls = %d, want 1", n)
-		}
-	})
+// failingSource is a token endpoint that is down.
+type failingSource struct{}
+
+func (failingSource) Token() (*oauth2.Token, error) { return nil, errors.New("token endpoint down") }
+
+func TestKeepUnexpired(t *testing.T) {
+	tests := []struct {
+		name   string
+		expiry time.Time
+		want   bool // the previous token is handed back
+	}{
+		{"unexpired token is handed back", time.Now().Add(time.Minute), true},
+		{"expired token is not", time.Now().Add(-time.Second), false},
+		{"token without an expiry is not", time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			last := &oauth2.Token{AccessToken: "old", Expiry: tt.expiry}
+			k := &keepUnexpired{src: failingSource{}, last: last}
+			got, err := k.Token()
+			if tt.want && (err != nil || got != last) {
+				t.Errorf("got %v, %v; want the previous token", got, err)
+			}
+			if !tt.want && (err == nil || got != nil) {
+				t.Errorf("got %v, %v; want the endpoint's error", got, err)
+			}
+		})
+	}
 }
 
 func TestTokenEndpointOutage(t *testing.T) {

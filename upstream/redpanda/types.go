@@ -74,7 +74,7 @@ type listUserInvitesResponse struct {
 	UserInvites   []UserInvite `json:"user_invites"`
 }
 
-// userInviteResponse is the reply of GetUserInvite and UpdateUserInvite.
+// userInviteResponse is the reply of UpdateUserInvite.
 type userInviteResponse struct {
 	UserInvite *UserInvite `json:"user_invite"`
 }

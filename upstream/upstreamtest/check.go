@@ -1,3 +1,6 @@
+// Package upstreamtest holds test helpers for the provider clients: checks of what a client
+// makes of an injected fault, and decoder benchmarks. It imports testing, so only tests may
+// import it; the fakes' own plumbing is in fakeserver.
 package upstreamtest
 
 import (
@@ -9,23 +12,13 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/invitegw/invitegw/upstream"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
-
-// InjectNext injects one fault of kind into route's next call: MalformedNext or
-// CloseMidBodyNext.
-func (rec *Recorder) InjectNext(route string, kind FaultKind) {
-	switch kind {
-	case FaultMalformed:
-		rec.MalformedNext(route, 1)
-	case FaultCloseMidBody:
-		rec.CloseMidBodyNext(route, 1)
-	}
-}
 
 // CheckFault asserts that err is what a client must make of an injected body fault on a 200
 // answer: an *upstream.Error of provider and op, ErrBadResponse wrapping the JSON syntax error
 // for a malformed body, ErrUnavailable wrapping io.ErrUnexpectedEOF for a body cut short.
-func CheckFault(t testing.TB, err error, kind FaultKind, provider, op string) {
+func CheckFault(t testing.TB, err error, kind fakeserver.FaultKind, provider, op string) {
 	t.Helper()
 	var ue *upstream.Error
 	if !errors.As(err, &ue) {
@@ -35,12 +28,12 @@ func CheckFault(t testing.TB, err error, kind FaultKind, provider, op string) {
 		t.Errorf("error = %+v", ue)
 	}
 	switch kind {
-	case FaultMalformed:
+	case fakeserver.FaultMalformed:
 		var syntax *jsontext.SyntacticError
 		if !errors.Is(err, upstream.ErrBadResponse) || !errors.As(err, &syntax) {
 			t.Errorf("err = %v, want ErrBadResponse wrapping a *jsontext.SyntacticError", err)
 		}
-	case FaultCloseMidBody:
+	case fakeserver.FaultCloseMidBody:
 		if !errors.Is(err, upstream.ErrUnavailable) || !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("err = %v, want ErrUnavailable wrapping io.ErrUnexpectedEOF", err)
 		}

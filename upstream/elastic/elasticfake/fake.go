@@ -10,12 +10,16 @@
 //	anything else                                              [NotFound]
 //
 // How it differs from the real service, and what is inferred or invented:
-//   - Auth: the request must carry exactly `Authorization: ApiKey <Options.APIKey>`. Otherwise
-//     401 {"errors":[{"code":"root.unauthorized","message":"Credentials were invalid"}]}. Elastic
-//     does not document auth failures on these routes; code and message are those of other
-//     endpoints (inferred, FACTS.md 2.5). The key is not tied to organizations: any valid key
-//     reads every seeded organization (the real key is scoped to its own organization, and a
-//     foreign one probably gets 403 or 404). No X-Elastic-Api-Key-Expiration header is sent.
+//   - Auth: the request must carry exactly `Authorization: ApiKey <Options.APIKey>`.
+//     GetOrganization answers a missing or wrong key as its spec documents, 401 user.not_found
+//     (message "User not found" invented). The list documents no auth failure, so it answers
+//     those of other endpoints, 401 {"errors":[{"code":"root.unauthorized","message":"Credentials
+//     were invalid"}]} (inferred, FACTS.md 2.5), as do unknown paths. The key reads every
+//     organization seeded with AddOrganization; one seeded with AddForeignOrganization exists
+//     but is not the key's: GetOrganization answers it 403 organization.invalid_access, as
+//     documented, and so does the list (inferred: its spec documents only 404; message "You
+//     do not have access to this organization" invented). No X-Elastic-Api-Key-Expiration
+//     header is sent.
 //   - An unknown organization is 404 organization.not_found, message "Organization not found"
 //     (the code is documented for the list; the message and its use on GetOrganization are
 //     inferred).
@@ -47,7 +51,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // DefaultAPIKey is the key the fake accepts when Options.APIKey is empty.
@@ -80,7 +84,7 @@ type Options struct {
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
-	*upstreamtest.Recorder
+	*fakeserver.Recorder
 
 	apiKey string
 	mux    *http.ServeMux
@@ -93,6 +97,8 @@ type Server struct {
 type organization struct {
 	name        string
 	invitations []Invitation
+	// foreign marks an organization the key cannot access (AddForeignOrganization).
+	foreign bool
 }
 
 // New returns an empty fake.
@@ -106,7 +112,7 @@ func New(o Options) *Server {
 	if s.apiKey == "" {
 		s.apiKey = DefaultAPIKey
 	}
-	s.Recorder = upstreamtest.NewRecorder(s.writeInjected)
+	s.Recorder = fakeserver.NewRecorder(s.writeInjected)
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}/invitations",
 		s.Wrap("ListInvitations", s.listInvitations))
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}",
@@ -127,6 +133,14 @@ func (s *Server) AddOrganization(id, name string) {
 		return
 	}
 	s.orgs[id] = &organization{name: name}
+}
+
+// AddForeignOrganization adds an organization that exists but that the fake's API key cannot
+// access (a key of another organization): its routes answer 403 organization.invalid_access.
+func (s *Server) AddForeignOrganization(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orgs[id] = &organization{name: name, foreign: true}
 }
 
 // AddInvitation appends an invitation to an organization's list. It panics when the
@@ -217,8 +231,9 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("organization_id")
 	s.mu.Lock()
 	o, ok := s.orgs[id]
+	foreign := ok && o.foreign
 	var reply invitationsJSON
-	if ok {
+	if ok && !foreign {
 		org := orgJSON(id, o)
 		reply.Invitations = make([]invitationJSON, 0, len(o.invitations))
 		for _, inv := range o.invitations {
@@ -239,30 +254,41 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		s.writeOrgNotFound(w)
-		return
+	case foreign:
+		s.writeInvalidAccess(w)
+	default:
+		s.writeJSON(w, http.StatusOK, reply)
 	}
-	s.writeJSON(w, http.StatusOK, reply)
 }
 
+// getOrganization answers as get-organization documents its errors: 401 user.not_found for a
+// key that names no user, 403 organization.invalid_access for an organization the key cannot
+// access (FACTS.md 2.5).
 func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(w, r) {
+	if !s.keyValid(r) {
+		s.writeError(w, http.StatusUnauthorized, "user.not_found", "User not found")
 		return
 	}
 	id := r.PathValue("organization_id")
 	s.mu.Lock()
 	o, ok := s.orgs[id]
+	foreign := ok && o.foreign
 	var reply organizationJSON
 	if ok {
 		reply = orgJSON(id, o)
 	}
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		s.writeOrgNotFound(w)
-		return
+	case foreign:
+		s.writeInvalidAccess(w)
+	default:
+		s.writeJSON(w, http.StatusOK, reply)
 	}
-	s.writeJSON(w, http.StatusOK, reply)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
@@ -284,9 +310,15 @@ func orgJSON(id string, o *organization) organizationJSON {
 	}
 }
 
-// authorized checks the API key and writes the 401 when it is missing or wrong.
+// keyValid says whether the request carries the fake's API key.
+func (s *Server) keyValid(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "ApiKey "+s.apiKey
+}
+
+// authorized checks the API key and writes the 401 of the routes that document none when it is
+// missing or wrong.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if r.Header.Get("Authorization") == "ApiKey "+s.apiKey {
+	if s.keyValid(r) {
 		return true
 	}
 	s.writeError(w, http.StatusUnauthorized, "root.unauthorized", "Credentials were invalid")
@@ -295,6 +327,10 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 func (s *Server) writeOrgNotFound(w http.ResponseWriter) {
 	s.writeError(w, http.StatusNotFound, "organization.not_found", "Organization not found")
+}
+
+func (s *Server) writeInvalidAccess(w http.ResponseWriter) {
+	s.writeError(w, http.StatusForbidden, "organization.invalid_access", "You do not have access to this organization")
 }
 
 // writeInjected writes the error body of an injected failure (see the package doc).

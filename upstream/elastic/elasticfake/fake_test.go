@@ -78,14 +78,45 @@ func TestAuthRejection(t *testing.T) {
 		{"missing key on list", "/api/v1/organizations/42/invitations", ""},
 		{"wrong key on list", "/api/v1/organizations/42/invitations", "ApiKey nope"},
 		{"bearer scheme on list", "/api/v1/organizations/42/invitations", "Bearer " + key},
-		{"missing key on get", "/api/v1/organizations/42", ""},
-		{"wrong key on an unknown org", "/api/v1/organizations/missing", "ApiKey nope"},
 		{"missing key on an unknown path", "/api/v1/deployments", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, srv := start(t)
 			checkResponse(t, get(t, srv, tt.path, tt.auth), 401, "root.unauthorized", unauthorized)
+		})
+	}
+}
+
+// TestOrganizationErrors checks GET /organizations/{id} against the errors its spec documents
+// (FACTS.md 2.5): 401 user.not_found for a bad key, 403 organization.invalid_access for an
+// organization the key cannot access.
+func TestOrganizationErrors(t *testing.T) {
+	const (
+		userNotFound  = `{"errors":[{"code":"user.not_found","message":"User not found"}]}`
+		invalidAccess = `{"errors":[{"code":"organization.invalid_access","message":"You do not have access to this organization"}]}`
+	)
+	tests := []struct {
+		name      string
+		path      string
+		auth      string
+		status    int
+		errorCode string
+		body      string
+	}{
+		{"missing key", "/api/v1/organizations/42", "", 401, "user.not_found", userNotFound},
+		{"wrong key", "/api/v1/organizations/42", "ApiKey nope", 401, "user.not_found", userNotFound},
+		{"wrong key on an unknown org", "/api/v1/organizations/missing", "ApiKey nope", 401, "user.not_found", userNotFound},
+		{"foreign organization", "/api/v1/organizations/7", "ApiKey " + key, 403, "organization.invalid_access", invalidAccess},
+		{"foreign organization's invitations", "/api/v1/organizations/7/invitations", "ApiKey " + key,
+			403, "organization.invalid_access", invalidAccess},
+		{"foreign organization with a wrong key", "/api/v1/organizations/7", "ApiKey nope", 401, "user.not_found", userNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, srv := start(t)
+			s.AddForeignOrganization("7", "Other Co")
+			checkResponse(t, get(t, srv, tt.path, tt.auth), tt.status, tt.errorCode, tt.body)
 		})
 	}
 }

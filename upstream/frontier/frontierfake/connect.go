@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
+	"unicode/utf8"
 )
 
 // This file is the ConnectRPC API (releases >= v0.91.0): procedures, request decoding, the
@@ -95,12 +97,26 @@ func procedure[Q any, PQ interface {
 			writeConnectError(w, http.StatusUnauthorized, "unauthenticated", "not authenticated")
 			return
 		}
-		v, ok := reply(&q)
-		if !ok {
-			writeConnectError(w, http.StatusNotFound, "not_found", "not found")
-			return
+		var org string
+		if o, ok := any(PQ(&q)).(orgRequest); ok {
+			var validated bool
+			org, validated = o.org()
+			if msg := invalidOrgID(org); validated && msg != "" {
+				writeConnectError(w, http.StatusBadRequest, "invalid_argument", msg)
+				return
+			}
 		}
-		writeJSON(w, http.StatusOK, v)
+		v, ok := reply(&q)
+		switch {
+		case !ok && isUUID(org):
+			// Frontier's authorization interceptor checks a permission on the organization
+			// before the handler looks it up, and an unknown UUID has none.
+			writeConnectError(w, http.StatusForbidden, "permission_denied", "not authorized")
+		case !ok:
+			writeConnectError(w, http.StatusNotFound, "not_found", "not found")
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
 	}))
 }
 
@@ -108,6 +124,40 @@ func procedure[Q any, PQ interface {
 type request interface {
 	fields() []field
 }
+
+// orgRequest is a request message that names an organization, by ID or by name. validated
+// says whether the field is org_id, which Frontier's proto rules constrain (invalidOrgID);
+// GetOrganization's id has no such rule.
+type orgRequest interface {
+	org() (ref string, validated bool)
+}
+
+func (q *invitationsRequest) org() (string, bool)       { return q.orgID, true }
+func (q *organizationRolesRequest) org() (string, bool) { return q.orgID, true }
+func (q *groupsRequest) org() (string, bool)            { return q.orgID, true }
+func (q *getOrganizationRequest) org() (string, bool)   { return q.id, false }
+
+// orgIDPattern is the pattern rule of org_id in Frontier's protos (FACTS.md 3.2).
+var orgIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// invalidOrgID is the message of the invalid_argument answer to an org_id that breaks
+// Frontier's proto rules (min_len 3, orgIDPattern), or "" for a valid one. The wording follows
+// protovalidate's; that Frontier's answer reads exactly so is inferred.
+func invalidOrgID(id string) string {
+	switch {
+	case utf8.RuneCountInString(id) < 3:
+		return "validation error: org_id: value length must be at least 3 characters [string.min_len]"
+	case !orgIDPattern.MatchString(id):
+		return `validation error: org_id: value does not match regex pattern "^[A-Za-z0-9_-]+$" [string.pattern]`
+	}
+	return ""
+}
+
+// uuidPattern is a UUID in its canonical form, the form Frontier looks an organization up by
+// ID rather than by name.
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func isUUID(s string) bool { return uuidPattern.MatchString(s) }
 
 // field is one field of a request message, by its proto name and its lowerCamelCase JSON name
 // (protojson accepts either), decoded into into. The fields the fake ignores are decoded too, so
@@ -291,5 +341,5 @@ func writeConnectError(w http.ResponseWriter, status int, code, msg string) {
 func writeConnectInjected(w http.ResponseWriter, status int) {
 	f := failureFor(status)
 	retryAfterOnInjected(w, status)
-	writeConnectError(w, status, f.connectCode, f.message)
+	writeConnectError(w, status, f.code.ConnectName(), f.message)
 }

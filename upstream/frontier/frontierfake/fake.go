@@ -37,8 +37,13 @@
 // application/json is 415 with no body), a Connect-Protocol-Version other than "1" (400
 // invalid_argument; a missing one is accepted, as Frontier does not require it), the body (400
 // invalid_argument "unmarshal message: ..."), then credentials (401
-// {"code":"unauthenticated","message":"not authenticated"}), then the organization (404
-// {"code":"not_found","message":"not found"}). The Recorder counts the 405 and 415 answers, and
+// {"code":"unauthenticated","message":"not authenticated"}), then org_id against Frontier's
+// proto rules, at least 3 characters matching ^[A-Za-z0-9_-]+$ (400 invalid_argument, message
+// in protovalidate's words), then the organization: an unknown one given as a UUID is 403
+// {"code":"permission_denied","message":"not authorized"}, as Frontier's authorization
+// interceptor refuses it before any lookup, and an unknown name is 404
+// {"code":"not_found","message":"not found"} (FACTS.md 3.2; both outcomes, the messages and
+// the validation's place in the order are inferred there). The Recorder counts the 405 and 415 answers, and
 // applies injected faults to them, under the procedure's name.
 //
 // How it differs from the real service, and what is inferred or invented:
@@ -47,12 +52,14 @@
 //     JWTs, no token endpoint and no identity-proxy header, and there is no authorization: any
 //     accepted credential reads every organization (the real server checks SpiceDB permissions
 //     and answers 403 code 7 / "permission_denied" "not authorized" when they fail).
-//   - An unknown organization is 404 on every organization route. The real server runs its
-//     authorization check first, which may well deny an unknown organization with 403 instead
-//     (FACTS.md 3.1, inferred there); the fake chooses the handler's 404, the answer a client must
-//     handle in any case. The messages are the invitation handlers' ("org doesn't exist" in REST,
+//   - An unknown organization is 404 on every REST organization route. The real server runs
+//     its authorization check first, which may well deny an unknown organization with 403
+//     instead (FACTS.md 3.1, inferred there); the REST fake chooses the handler's 404, the
+//     answer a client must handle in any case, while the Connect fake answers an unknown UUID
+//     403 (see above). The messages are the invitation handlers' ("org doesn't exist" in REST,
 //     "not found" in Connect); the fake uses them on the role, group and organization calls too.
-//     Disabled organizations are not modelled.
+//     REST does not check org_id against the proto rules. Disabled organizations are not
+//     modelled.
 //   - Lookup by name: the real server looks an organization up by ID when the value is a UUID
 //     and by name otherwise; the fake tries the ID first, then the name, whatever the form.
 //   - Lists come in insertion order (the real queries have no ORDER BY). Filters other than
@@ -70,13 +77,14 @@
 //     Connect mode serves only the Connect protocol with JSON: no application/proto, no gRPC or
 //     gRPC-Web, no GET, no compression, and Connect-Timeout-Ms is ignored.
 //   - Injected failures (Recorder.FailNext) write the protocol's error body with the code that
-//     maps to the status: 400 3/invalid_argument "invalid argument", 401 16/unauthenticated "not
-//     authenticated", 403 7/permission_denied "not authorized", 404 5/not_found "not found", 409
-//     6/already_exists "already exists", 429 8/resource_exhausted "resource exhausted" (with
-//     Retry-After: 1, which neither server sends; a rate-limiting proxy would), 500 13/internal
-//     "internal server error", 501 12/unimplemented "unimplemented", 503 14/unavailable
-//     "unavailable", 504 4/deadline_exceeded "deadline exceeded", anything else 2/unknown
-//     "unknown". Frontier itself has no rate limiting.
+//     maps to the status (fakeserver.GRPCCodeFor): 400 3/invalid_argument "invalid argument",
+//     401 16/unauthenticated "not authenticated", 403 7/permission_denied "not authorized", 404
+//     5/not_found "not found", 409 6/already_exists "already exists", 429 8/resource_exhausted
+//     "resource exhausted" (with Retry-After: 1, which neither server sends; a rate-limiting
+//     proxy would), 499 1/canceled "canceled", 500 13/internal "internal server error", 501
+//     12/unimplemented "unimplemented", 503 14/unavailable "unavailable", 504
+//     4/deadline_exceeded "deadline exceeded", anything else 2/unknown "unknown". Frontier
+//     itself has no rate limiting.
 //   - Unknown paths answer without checking credentials: REST with 404 {"code":5,"message":"Not
 //     Found","details":[]}, as the gateway's router does for a path it does not serve, and other
 //     methods on known REST paths likewise (the real gateway may answer those with another
@@ -97,7 +105,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // DefaultToken is the Bearer token the fake accepts when Options configures no credential.
@@ -165,7 +173,7 @@ const (
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
-	*upstreamtest.Recorder
+	*fakeserver.Recorder
 
 	token, clientID, clientSecret string
 	now                           func() time.Time
@@ -196,11 +204,11 @@ func New(o Options) *Server {
 	}
 	switch o.Protocol {
 	case "", ProtocolREST:
-		s.Recorder = upstreamtest.NewRecorder(writeRESTInjected)
+		s.Recorder = fakeserver.NewRecorder(writeRESTInjected)
 		s.routeREST()
 		s.handler = s.mux
 	case ProtocolConnect:
-		s.Recorder = upstreamtest.NewRecorder(writeConnectInjected)
+		s.Recorder = fakeserver.NewRecorder(writeConnectInjected)
 		s.routeConnect()
 		s.handler = readBodyFirst(s.mux)
 	default:
@@ -553,36 +561,25 @@ func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []by
 
 // failure is what an injected failure status answers with, in either protocol.
 type failure struct {
-	grpcCode    int    // REST's rpc.Status code
-	connectCode string // Connect's code
-	message     string
+	code    fakeserver.GRPCCode
+	message string
+}
+
+// failureMessages are Frontier's messages where they are not the code's name in words.
+var failureMessages = map[string]string{
+	"UNAUTHENTICATED":   "not authenticated",
+	"PERMISSION_DENIED": "not authorized",
+	"INTERNAL":          "internal server error",
 }
 
 // failureFor is the failure an injected status writes (see the package doc).
 func failureFor(status int) failure {
-	switch status {
-	case http.StatusBadRequest:
-		return failure{3, "invalid_argument", "invalid argument"}
-	case http.StatusUnauthorized:
-		return failure{16, "unauthenticated", "not authenticated"}
-	case http.StatusForbidden:
-		return failure{7, "permission_denied", "not authorized"}
-	case http.StatusNotFound:
-		return failure{5, "not_found", "not found"}
-	case http.StatusConflict:
-		return failure{6, "already_exists", "already exists"}
-	case http.StatusTooManyRequests:
-		return failure{8, "resource_exhausted", "resource exhausted"}
-	case http.StatusInternalServerError:
-		return failure{13, "internal", "internal server error"}
-	case http.StatusNotImplemented:
-		return failure{12, "unimplemented", "unimplemented"}
-	case http.StatusServiceUnavailable:
-		return failure{14, "unavailable", "unavailable"}
-	case http.StatusGatewayTimeout:
-		return failure{4, "deadline_exceeded", "deadline exceeded"}
+	code := fakeserver.GRPCCodeFor(status)
+	msg, ok := failureMessages[code.Name]
+	if !ok {
+		msg = strings.ReplaceAll(code.ConnectName(), "_", " ")
 	}
-	return failure{2, "unknown", "unknown"}
+	return failure{code: code, message: msg}
 }
 
 // retryAfterOnInjected sets Retry-After: 1 on an injected 429, as a rate-limiting proxy would.

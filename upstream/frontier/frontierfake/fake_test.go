@@ -344,6 +344,7 @@ func TestInjectedFailures(t *testing.T) {
 		{501, 12, "unimplemented", ""},
 		{503, 14, "unavailable", ""},
 		{504, 4, "deadline exceeded", ""},
+		{499, 1, "canceled", ""},
 		{502, 2, "unknown", ""},
 	}
 	for _, tt := range tests {
@@ -477,10 +478,14 @@ func TestConcurrentUse(t *testing.T) {
 // Connect mode.
 
 const (
-	procedures     = "/raystack.frontier.v1beta1.FrontierService/"
-	connectNoAuth  = `{"code":"unauthenticated","message":"not authenticated"}`
-	connectNoOrg   = `{"code":"not_found","message":"not found"}`
-	connectBadBody = `{"code":"invalid_argument","message":"unmarshal message: error not proto"}`
+	procedures    = "/raystack.frontier.v1beta1.FrontierService/"
+	connectNoAuth = `{"code":"unauthenticated","message":"not authenticated"}`
+	connectNoOrg  = `{"code":"not_found","message":"not found"}`
+	connectDenied = `{"code":"permission_denied","message":"not authorized"}`
+	// Frontier's proto rules on org_id (FACTS.md 3.2), in protovalidate's words.
+	connectShortOrgID = `{"code":"invalid_argument","message":"validation error: org_id: value length must be at least 3 characters [string.min_len]"}`
+	connectBadOrgID   = `{"code":"invalid_argument","message":"validation error: org_id: value does not match regex pattern \"^[A-Za-z0-9_-]+$\" [string.pattern]"}`
+	connectBadBody    = `{"code":"invalid_argument","message":"unmarshal message: error not proto"}`
 )
 
 func startConnect(t *testing.T) (*Server, *httptest.Server) {
@@ -663,7 +668,27 @@ func TestConnectRoutes(t *testing.T) {
 			call:   connectCall{path: procedures + "ListOrganizationGroups", body: `{"org_id":"missing"}`},
 			status: 404, body: connectNoOrg},
 		{name: "null is the default value", call: connectCall{path: list, body: `{"org_id":null}`},
+			status: 400, body: connectShortOrgID},
+		{name: "org_id shorter than 3 characters is invalid", call: connectCall{path: list, body: `{"org_id":"ab"}`},
+			status: 400, body: connectShortOrgID},
+		{name: "org_id outside the pattern is invalid",
+			call:   connectCall{path: procedures + "ListOrganizationRoles", body: `{"org_id":"acme/eu west"}`},
+			status: 400, body: connectBadOrgID},
+		{name: "org_id is checked on groups too",
+			call:   connectCall{path: procedures + "ListOrganizationGroups", body: `{"org_id":"a.b.c"}`},
+			status: 400, body: connectBadOrgID},
+		{name: "get organization's id has no pattern rule",
+			call:   connectCall{path: procedures + "GetOrganization", body: `{"id":"a.b"}`},
 			status: 404, body: connectNoOrg},
+		{name: "unknown organization UUID on list is denied",
+			call:   connectCall{path: list, body: `{"org_id":"00000000-1111-2222-3333-444444444444"}`},
+			status: 403, body: connectDenied},
+		{name: "unknown organization UUID on get is denied",
+			call:   connectCall{path: procedures + "GetOrganization", body: `{"id":"00000000-1111-2222-3333-444444444444"}`},
+			status: 403, body: connectDenied},
+		{name: "unknown organization UUID on groups is denied",
+			call:   connectCall{path: procedures + "ListOrganizationGroups", body: `{"org_id":"00000000-1111-2222-3333-444444444444"}`},
+			status: 403, body: connectDenied},
 		{name: "an empty body is refused", call: connectCall{path: procedures + "ListRoles"}, status: 400,
 			body: `{"code":"invalid_argument","message":"unmarshal message: zero-length payload is not a valid JSON object"}`},
 		{name: "a wrong type is refused", call: connectCall{path: list, body: `{"org_id":5}`},
@@ -749,6 +774,7 @@ func TestConnectInjectedFailures(t *testing.T) {
 		{501, "unimplemented", "unimplemented", ""},
 		{503, "unavailable", "unavailable", ""},
 		{504, "deadline_exceeded", "deadline exceeded", ""},
+		{499, "canceled", "canceled", ""},
 		{502, "unknown", "unknown", ""},
 	}
 	roles := connectCall{path: procedures + "ListRoles", body: `{}`}

@@ -71,5 +71,5 @@ func writeStatus(w http.ResponseWriter, status, code int, msg string) {
 func writeRESTInjected(w http.ResponseWriter, status int) {
 	f := failureFor(status)
 	retryAfterOnInjected(w, status)
-	writeStatus(w, status, f.grpcCode, f.message)
+	writeStatus(w, status, f.code.Number, f.message)
 }

@@ -28,6 +28,9 @@
 //     default>, token_type:"Bearer"}; the token is an opaque random string (Auth0 issues a
 //     JWT). It expires Options.TokenTTL after it was issued, on Options.Now's clock. With no
 //     ClientID configured every token request is refused.
+//   - Error details carry "@type" with the type.googleapis.com/ prefix, as the spec's enum
+//     writes it (Redpanda's documented example, and Connect-based servers, write the bare name;
+//     a client must accept both, FACTS.md 1.7).
 //   - Auth on every /v1 route: `Authorization: Bearer <Options.Token or an issued token>`. No
 //     header, or one that is not a Bearer token, is 401 with the documented body
 //     (message "Bearer token is not present", reason REASON_NO_TOKEN, and the Help link);
@@ -59,17 +62,19 @@
 //     accepted (inferred); another path, or an empty mask, is 400 with a BadRequest on
 //     update_mask (inferred: what the real service does with an empty mask is undocumented).
 //     Masked fields are replaced; roleBindings masked but absent clears the bindings; expiresAt
-//     masked but absent is 400 (inferred). Each binding needs a role_name, a scope with a known
-//     resource_type (not UNSPECIFIED) and a resource_id (inferred validation); an unknown enum
-//     name is 400 `proto: invalid value for enum field resourceType: "<value>"` (protojson's
-//     wording without the position). Role names and resource IDs are not checked against real
+//     masked but absent is 400 (inferred). Each binding needs a role_name, a scope with a
+//     resource_type and a resource_id (inferred validation); a name outside the spec's enum
+//     (SCOPE_RESOURCE_TYPE_UNSPECIFIED included: the spec has no such value) is 400 `proto:
+//     invalid value for enum field resourceType: "<value>"` (protojson's wording without the
+//     position). Role names and resource IDs are not checked against real
 //     roles or resources, and an expiry in the past is accepted.
 //   - Timestamps are written as protojson does: UTC, "Z", with 0, 3, 6 or 9 fractional digits.
 //     A zero seeded timestamp is left out (an unset message field). Zero values are otherwise
 //     emitted (EmitDefaultValues): "user_invites":[], "next_page_token":"", "role_bindings":[],
 //     "invite_url":"". A binding whose scope fields are all empty is served without a scope; a
-//     scope with an empty type is served as SCOPE_RESOURCE_TYPE_UNSPECIFIED (the proto's zero
-//     value; its name is inferred). dataplane_id appears only when set.
+//     scope with an empty type is served without resource_type (the real service would write
+//     the proto's zero value, whose name the spec does not give, FACTS.md 1.4, so the fake does
+//     not invent one). dataplane_id appears only when set.
 //   - GetCurrentOrganization answers {id, name, auth0_id:"", mfa_enforced:false}; the two
 //     nullable fields are left out. auth0_id's value is invented.
 //   - Rate limits are not enforced and no rate-limit header is sent.
@@ -99,7 +104,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/invitegw/invitegw/upstream/upstreamtest"
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // Defaults and limits of the fake.
@@ -137,10 +142,9 @@ const HelpNoToken = "Please ensure you have a valid token to authenticate agains
 // HelpURL is the Help link's URL.
 const HelpURL = "https://cloud.redpanda.com/clients"
 
-// resourceTypes are the ScopeResourceType enum names the API knows (FACTS.md 1.4), with the
-// proto's zero value.
+// resourceTypes are the ScopeResourceType enum names of the spec (FACTS.md 1.4). The spec has
+// no name for the proto's zero value, so neither does the fake.
 var resourceTypes = []string{
-	"SCOPE_RESOURCE_TYPE_UNSPECIFIED",
 	"SCOPE_RESOURCE_TYPE_RESOURCE_GROUP", "SCOPE_RESOURCE_TYPE_NETWORK", "SCOPE_RESOURCE_TYPE_CLUSTER",
 	"SCOPE_RESOURCE_TYPE_SERVERLESS_CLUSTER", "SCOPE_RESOURCE_TYPE_NETWORK_PEERING",
 	"SCOPE_RESOURCE_TYPE_ORGANIZATION", "SCOPE_RESOURCE_TYPE_MCPSERVER", "SCOPE_RESOURCE_TYPE_AIAGENT",
@@ -148,8 +152,6 @@ var resourceTypes = []string{
 	"SCOPE_RESOURCE_TYPE_AIGATEWAY_PROVIDER_CONFIG", "SCOPE_RESOURCE_TYPE_AIGATEWAY_GATEWAY",
 	"SCOPE_RESOURCE_TYPE_KAFKA_TOPIC",
 }
-
-const unspecified = "SCOPE_RESOURCE_TYPE_UNSPECIFIED"
 
 // RoleBinding is a seeded role binding. A binding with all scope fields empty has no scope.
 type RoleBinding struct {
@@ -193,7 +195,7 @@ type Options struct {
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
-	*upstreamtest.Recorder
+	*fakeserver.Recorder
 
 	opts Options
 	mux  *http.ServeMux
@@ -231,7 +233,7 @@ func New(o Options) *Server {
 		invites: map[string]Invite{},
 		issued:  map[string]issuedToken{},
 	}
-	s.Recorder = upstreamtest.NewRecorder(writeInjected)
+	s.Recorder = fakeserver.NewRecorder(writeInjected)
 	s.mux.HandleFunc("POST /oauth/token", s.Wrap("Token", s.token))
 	s.mux.HandleFunc("GET /v1/user-invites", s.Wrap("ListUserInvites", s.authed(s.listUserInvites)))
 	s.mux.HandleFunc("GET /v1/user-invites/{id}", s.Wrap("GetUserInvite", s.authed(s.getUserInvite)))
@@ -384,7 +386,7 @@ func (s *Server) authed(h http.HandlerFunc) http.HandlerFunc {
 		tok = strings.TrimSpace(tok)
 		if !strings.EqualFold(scheme, "Bearer") || tok == "" {
 			writeUnauthenticated(w, "Bearer token is not present", ReasonNoToken,
-				helpDetail{Type: "google.rpc.Help", Links: []helpLink{{Description: HelpNoToken, URL: HelpURL}}})
+				helpDetail{Type: typeHelp, Links: []helpLink{{Description: HelpNoToken, URL: HelpURL}}})
 			return
 		}
 		s.mu.Lock()
@@ -451,9 +453,10 @@ type wireRoleBinding struct {
 }
 
 type wireScope struct {
-	DataplaneID  *string `json:"dataplane_id,omitempty"`
-	ResourceID   string  `json:"resource_id"`
-	ResourceType string  `json:"resource_type"`
+	DataplaneID *string `json:"dataplane_id,omitempty"`
+	ResourceID  string  `json:"resource_id"`
+	// ResourceType is left out when empty: the spec's enum has no name for "unset".
+	ResourceType string `json:"resource_type,omitempty"`
 }
 
 func (s *Server) listUserInvites(w http.ResponseWriter, r *http.Request) {
@@ -617,7 +620,7 @@ func invalidBinding(rb RoleBinding) (string, bool) {
 	switch {
 	case rb.RoleName == "":
 		return "role_name", false
-	case rb.ResourceType == "" || rb.ResourceType == unspecified:
+	case rb.ResourceType == "":
 		return "scope.resource_type", false
 	case rb.ResourceID == "":
 		return "scope.resource_id", false
@@ -716,10 +719,7 @@ func parseBindings(v json.RawMessage) ([]RoleBinding, error) {
 					return nil, err
 				}
 			}
-			if rb.ResourceType == "" {
-				rb.ResourceType = unspecified
-			}
-			if !slices.Contains(resourceTypes, rb.ResourceType) {
+			if rb.ResourceType != "" && !slices.Contains(resourceTypes, rb.ResourceType) {
 				return nil, fmt.Errorf("proto: invalid value for enum field resourceType: %q", rb.ResourceType)
 			}
 		}
@@ -803,9 +803,6 @@ func toWire(inv Invite) wireInvite {
 		b := wireRoleBinding{RoleName: rb.RoleName}
 		if rb.ResourceType != "" || rb.ResourceID != "" || rb.DataplaneID != "" {
 			b.Scope = &wireScope{ResourceID: rb.ResourceID, ResourceType: rb.ResourceType}
-			if b.Scope.ResourceType == "" {
-				b.Scope.ResourceType = unspecified
-			}
 			if rb.DataplaneID != "" {
 				d := rb.DataplaneID
 				b.Scope.DataplaneID = &d
@@ -929,15 +926,22 @@ type fieldViolation struct {
 	Description string `json:"description"`
 }
 
-// errorInfo is a google.rpc.ErrorInfo detail of the control plane, "@type" unprefixed as in
-// Redpanda's documented example.
+// Detail types, as the spec's "@type" enum names them: with the type.googleapis.com/ prefix.
+// (Redpanda's documented example writes them bare; the client accepts both.)
+const (
+	typeErrorInfo  = "type.googleapis.com/google.rpc.ErrorInfo"
+	typeBadRequest = "type.googleapis.com/google.rpc.BadRequest"
+	typeHelp       = "type.googleapis.com/google.rpc.Help"
+)
+
+// errorInfo is a google.rpc.ErrorInfo detail of the control plane.
 func errorInfo(reason string) errorInfoDetail {
-	return errorInfoDetail{Type: "google.rpc.ErrorInfo", Reason: reason, Domain: Domain, Metadata: map[string]string{}}
+	return errorInfoDetail{Type: typeErrorInfo, Reason: reason, Domain: Domain, Metadata: map[string]string{}}
 }
 
 func writeBadRequest(w http.ResponseWriter, msg, field, desc string) {
 	writeStatus(w, http.StatusBadRequest, "INVALID_ARGUMENT", msg, errorInfo(ReasonInvalidInput),
-		badRequestDetail{Type: "google.rpc.BadRequest", FieldViolations: []fieldViolation{{Field: field, Description: desc}}})
+		badRequestDetail{Type: typeBadRequest, FieldViolations: []fieldViolation{{Field: field, Description: desc}}})
 }
 
 func writeStatus(w http.ResponseWriter, status int, code, msg string, details ...any) {
@@ -947,27 +951,9 @@ func writeStatus(w http.ResponseWriter, status int, code, msg string, details ..
 	writeJSON(w, status, rpcStatus{Code: code, Message: msg, Details: details})
 }
 
-// statusCodes is the rpc code for an injected HTTP status (grpc-gateway's table, inverted).
-var statusCodes = map[int]string{
-	http.StatusBadRequest:          "INVALID_ARGUMENT",
-	http.StatusUnauthorized:        "UNAUTHENTICATED",
-	http.StatusForbidden:           "PERMISSION_DENIED",
-	http.StatusNotFound:            "NOT_FOUND",
-	http.StatusConflict:            "ALREADY_EXISTS",
-	http.StatusTooManyRequests:     "RESOURCE_EXHAUSTED",
-	499:                            "CANCELLED",
-	http.StatusInternalServerError: "INTERNAL",
-	http.StatusNotImplemented:      "UNIMPLEMENTED",
-	http.StatusServiceUnavailable:  "UNAVAILABLE",
-	http.StatusGatewayTimeout:      "DEADLINE_EXCEEDED",
-}
-
 // writeInjected writes the rpc.Status of an injected failure.
 func writeInjected(w http.ResponseWriter, status int) {
-	code, ok := statusCodes[status]
-	if !ok {
-		code = "UNKNOWN"
-	}
+	code := fakeserver.GRPCCodeFor(status).Name
 	switch status {
 	case http.StatusUnauthorized:
 		writeUnauthenticated(w, "Provided API token is invalid", ReasonTokenInvalid)

@@ -76,11 +76,11 @@ func check(t *testing.T, got response, status int, body string) {
 
 const (
 	noTokenBody = `{"code":"UNAUTHENTICATED","message":"Bearer token is not present","details":[` +
-		`{"@type":"google.rpc.ErrorInfo","reason":"REASON_NO_TOKEN","domain":"redpanda.com/controlplane","metadata":{}},` +
-		`{"@type":"google.rpc.Help","links":[{"description":"Please ensure you have a valid token to authenticate against the API. ` +
+		`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_NO_TOKEN","domain":"redpanda.com/controlplane","metadata":{}},` +
+		`{"@type":"type.googleapis.com/google.rpc.Help","links":[{"description":"Please ensure you have a valid token to authenticate against the API. ` +
 		`If you don't have a token, create a client and follow the instructions to request a token.","url":"https://cloud.redpanda.com/clients"}]}]}`
 	badTokenBody = `{"code":"UNAUTHENTICATED","message":"Provided API token is invalid","details":[` +
-		`{"@type":"google.rpc.ErrorInfo","reason":"REASON_TOKEN_INVALID","domain":"redpanda.com/controlplane","metadata":{}}]}`
+		`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_TOKEN_INVALID","domain":"redpanda.com/controlplane","metadata":{}}]}`
 )
 
 func TestAuthRejection(t *testing.T) {
@@ -247,7 +247,7 @@ func TestInviteJSON(t *testing.T) {
 			`"id":"full","invite_url":"https://cloud.redpanda.com/invite/x?a=1&b=2","role_bindings":[`+
 			`{"role_name":"Admin","scope":{"dataplane_id":"d0dataplane000000000","resource_id":"cl-1","resource_type":"SCOPE_RESOURCE_TYPE_CLUSTER"}},`+
 			`{"role_name":"Reader","scope":{"resource_id":"m","resource_type":"SCOPE_RESOURCE_TYPE_MCPSERVER"}},`+
-			`{"role_name":"Writer","scope":{"resource_id":"untyped","resource_type":"SCOPE_RESOURCE_TYPE_UNSPECIFIED"}},`+
+			`{"role_name":"Writer","scope":{"resource_id":"untyped"}},`+
 			`{"role_name":"Unscoped"}]}}`)
 	check(t, do(t, srv, "GET", "/v1/user-invites/bare", "Bearer "+testToken, ""), 200,
 		`{"user_invite":{"created_at":"2025-05-04T09:42:00.000000001Z","email":"","id":"bare","invite_url":"","role_bindings":[]}}`)
@@ -357,8 +357,8 @@ func TestListPagination(t *testing.T) {
 func TestListRejections(t *testing.T) {
 	badSize := func(msg, desc string) string {
 		return `{"code":"INVALID_ARGUMENT","message":"` + msg + `","details":[` +
-			`{"@type":"google.rpc.ErrorInfo","reason":"REASON_INVALID_INPUT","domain":"redpanda.com/controlplane","metadata":{}},` +
-			`{"@type":"google.rpc.BadRequest","field_violations":[{"field":"page_size","description":"` + desc + `"}]}]}`
+			`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_INVALID_INPUT","domain":"redpanda.com/controlplane","metadata":{}},` +
+			`{"@type":"type.googleapis.com/google.rpc.BadRequest","field_violations":[{"field":"page_size","description":"` + desc + `"}]}]}`
 	}
 	rangeMsg := "invalid ListUserInvitesRequest.page_size: value must be inside range [1, 100]"
 	tests := []struct {
@@ -374,10 +374,10 @@ func TestListRejections(t *testing.T) {
 			body: badSize(`parsing field \"page_size\": \"4294967296\" is not a valid int32`, "value must be an int32")},
 		{name: "undecodable page token", query: "page_size=10&page_token=garbage!",
 			body: `{"code":"INVALID_ARGUMENT","message":"Provided page token is invalid","details":[` +
-				`{"@type":"google.rpc.ErrorInfo","reason":"REASON_INVALID_PAGE_TOKEN","domain":"redpanda.com/controlplane","metadata":{}}]}`},
+				`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_INVALID_PAGE_TOKEN","domain":"redpanda.com/controlplane","metadata":{}}]}`},
 		{name: "base64 that is not a cursor", query: "page_token=" + "aGVsbG8",
 			body: `{"code":"INVALID_ARGUMENT","message":"Provided page token is invalid","details":[` +
-				`{"@type":"google.rpc.ErrorInfo","reason":"REASON_INVALID_PAGE_TOKEN","domain":"redpanda.com/controlplane","metadata":{}}]}`},
+				`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_INVALID_PAGE_TOKEN","domain":"redpanda.com/controlplane","metadata":{}}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,8 +396,8 @@ func TestUpdateUserInvite(t *testing.T) {
 	}
 	badRequest := func(msg, field, desc string) string {
 		return `{"code":"INVALID_ARGUMENT","message":"` + msg + `","details":[` +
-			`{"@type":"google.rpc.ErrorInfo","reason":"REASON_INVALID_INPUT","domain":"redpanda.com/controlplane","metadata":{}},` +
-			`{"@type":"google.rpc.BadRequest","field_violations":[{"field":"` + field + `","description":"` + desc + `"}]}]}`
+			`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_INVALID_INPUT","domain":"redpanda.com/controlplane","metadata":{}},` +
+			`{"@type":"type.googleapis.com/google.rpc.BadRequest","field_violations":[{"field":"` + field + `","description":"` + desc + `"}]}]}`
 	}
 	tests := []struct {
 		name       string
@@ -475,6 +475,14 @@ func TestUpdateUserInvite(t *testing.T) {
 			wantBody:   invalid(`"proto: invalid value for enum field resourceType: \"SCOPE_RESOURCE_TYPE_GALAXY\""`),
 		},
 		{
+			// The spec's enum has no UNSPECIFIED value (FACTS.md 1.4): the fake knows none.
+			name: "unspecified resource type is not in the spec",
+			body: `{"update_mask":"roleBindings","user_invite":{"role_bindings":[{"role_name":"Admin",` +
+				`"scope":{"resource_type":"SCOPE_RESOURCE_TYPE_UNSPECIFIED","resource_id":"x"}}]}}`,
+			wantStatus: 400,
+			wantBody:   invalid(`"proto: invalid value for enum field resourceType: \"SCOPE_RESOURCE_TYPE_UNSPECIFIED\""`),
+		},
+		{
 			name:       "binding without scope",
 			body:       `{"update_mask":"roleBindings","user_invite":{"role_bindings":[{"role_name":"Admin"}]}}`,
 			wantStatus: 400,
@@ -539,7 +547,7 @@ func TestInjectedFailures(t *testing.T) {
 		{status: 401, body: badTokenBody, wantWWW: "Provided API token is invalid"},
 		{status: 429, wantRetry: "1",
 			body: `{"code":"RESOURCE_EXHAUSTED","message":"Rate limit exceeded. Reduce request rate.","details":[` +
-				`{"@type":"google.rpc.ErrorInfo","reason":"REASON_RATE_LIMIT_EXCEEDED","domain":"redpanda.com/controlplane","metadata":{}}]}`},
+				`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_RATE_LIMIT_EXCEEDED","domain":"redpanda.com/controlplane","metadata":{}}]}`},
 		{status: 500, body: `{"code":"INTERNAL","message":"injected failure: internal","details":[]}`},
 		{status: 503, body: `{"code":"UNAVAILABLE","message":"injected failure: unavailable","details":[]}`},
 		{status: 504, body: `{"code":"DEADLINE_EXCEEDED","message":"injected failure: deadline_exceeded","details":[]}`},
@@ -619,7 +627,7 @@ func issue(t *testing.T, srv *httptest.Server) (string, int) {
 
 func TestTokenLifetime(t *testing.T) {
 	const expiredBody = `{"code":"UNAUTHENTICATED","message":"Provided API token has expired","details":[` +
-		`{"@type":"google.rpc.ErrorInfo","reason":"REASON_TOKEN_EXPIRED","domain":"redpanda.com/controlplane","metadata":{}}]}`
+		`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_TOKEN_EXPIRED","domain":"redpanda.com/controlplane","metadata":{}}]}`
 	const orgBody = `{"organization":{"auth0_id":"","id":"cnl3b0f7a2gq9s8d1e0g","mfa_enforced":false,"name":"Fake Organization"}}`
 	tests := []struct {
 		name          string

@@ -1,4 +1,4 @@
-package upstreamtest
+package fakeserver
 
 import (
 	"encoding/json"

@@ -1,9 +1,12 @@
-// Package upstreamtest is the plumbing the fake upstream servers share: per-route call
-// counters, fault injection (the next N calls fail with a status, answer after a delay, answer a
-// 200 whose body is not JSON, or drop the connection halfway through the body) and a hook that
-// runs before every request, so tests can assert call counts and failure handling against real
-// sockets.
-package upstreamtest
+// Package fakeserver is the plumbing the fake upstream servers share: per-route call counters,
+// fault injection (the next N calls fail with a status, answer after a delay, answer a 200 whose
+// body is not JSON, or drop the connection halfway through the body) and a hook that runs before
+// every request, so tests can assert call counts and failure handling against real sockets.
+//
+// The fakes serve -demo too, so this package is linked into the gateway binary: it must not
+// import testing (upstream's TestNoTestingInBinary checks). Helpers that need a *testing.T live
+// in upstreamtest.
+package fakeserver
 
 import (
 	"io"
@@ -195,6 +198,17 @@ func (rec *Recorder) MalformedNext(route string, n int) {
 // and the start of its body (PartialBody), then close the connection.
 func (rec *Recorder) CloseMidBodyNext(route string, n int) {
 	rec.inject(route, n, Fault{Kind: FaultCloseMidBody})
+}
+
+// InjectNext injects one fault of kind into route's next call: MalformedNext or
+// CloseMidBodyNext.
+func (rec *Recorder) InjectNext(route string, kind FaultKind) {
+	switch kind {
+	case FaultMalformed:
+		rec.MalformedNext(route, 1)
+	case FaultCloseMidBody:
+		rec.CloseMidBodyNext(route, 1)
+	}
 }
 
 func (rec *Recorder) inject(route string, n int, f Fault) {
