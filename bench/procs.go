@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/invitegw/invitegw/internal/loopback"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -140,23 +142,6 @@ func (t *tail) String() string {
 	return string(b)
 }
 
-// freePort asks the OS for a free loopback port. Something else could take it before the
-// child binds it; the child then fails to start and says so.
-func freePort() (int, error) {
-	for range 5 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("bench: free port: %w", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		_ = ln.Close()
-		if port != 6379 { // never anywhere near a Redis the machine may run
-			return port, nil
-		}
-	}
-	return 0, errors.New("bench: no free port")
-}
-
 // buildGateway builds invitegw from the module at root into dir.
 func buildGateway(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "invitegw")
@@ -183,7 +168,7 @@ func gatewayEnv(extra []string) []string {
 
 // startGateway runs invitegw with env on a free loopback port and waits until /healthz answers.
 func (s *supervisor) startGateway(ctx context.Context, name, bin string, env []string) (*child, string, error) {
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, "", err
 	}
@@ -240,7 +225,7 @@ func (s *supervisor) startRedis(ctx context.Context, dir string) (*child, *redis
 	if err != nil {
 		return nil, nil, "", errors.New("bench: redis-server not found (Debian: apt-get install redis-server)")
 	}
-	port, err := freePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		return nil, nil, "", err
 	}

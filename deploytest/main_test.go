@@ -3,13 +3,14 @@ package deploytest
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/invitegw/invitegw/internal/loopback"
 )
 
 func TestMain(m *testing.M) {
@@ -75,12 +76,11 @@ func needBinary(t testing.TB, name, pkg string) string {
 // meanwhile.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // syncBuffer collects a child process's output; it is written by os/exec's copying goroutine

@@ -9,10 +9,11 @@
 package redistest
 
 import (
-	"net"
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/invitegw/invitegw/internal/loopback"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -33,7 +34,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{t: t, bin: redisServer(t), dir: t.TempDir()}
 	var err, lastErr error
 	for range 5 { // a free port can be taken between finding it and binding it
-		if s.port, err = freePort(); err != nil {
+		if s.port, err = loopback.FreePort(); err != nil {
 			t.Fatal(err)
 		}
 		if lastErr = s.start(); lastErr == nil {
@@ -87,13 +88,4 @@ func (s *Server) start() error {
 	}
 	s.proc, s.exited = proc, exited
 	return nil
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
