@@ -60,13 +60,6 @@ func listJoins(ctx context.Context) loaders.Joins {
 
 func addJoins(js *loaders.Joins, opCtx *graphql.OperationContext, sel ast.SelectionSet) {
 	for _, f := range graphql.CollectFields(opCtx, sel, []string{"Invitation"}) {
-		switch f.Name {
-		case "organization":
-			js.Organization = true
-		case "roleBindings":
-			js.RoleBindings = true
-		case "groups":
-			js.Groups = true
-		}
+		js.Select(f.Name)
 	}
 }
