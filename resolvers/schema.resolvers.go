@@ -35,7 +35,7 @@ func (r *mutationResolver) UpdateInvitation(ctx context.Context, id string, inpu
 	if err != nil {
 		return nil, err
 	}
-	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, payloadJoins(ctx), r.Now())[0]}, nil
+	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, joins(ctx, inPayload), r.Now())[0]}, nil
 }
 
 func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*loaders.Connection, error) {
@@ -74,7 +74,7 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 }
 
 func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*loaders.Invitation, error) {
-	invs, errs := loaders.For(ctx).List(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, listJoins(ctx), r.Now())
+	invs, errs := loaders.For(ctx).List(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, joins(ctx, inField), r.Now())
 	addErrors(ctx, errs)
 	return invs, nil
 }
