@@ -151,10 +151,10 @@ type MutationResolver interface {
 	UpdateInvitation(ctx context.Context, id string, input model.UpdateInvitationInput) (*model.UpdateInvitationPayload, error)
 }
 type OrganizationResolver interface {
-	Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*loaders.Connection, error)
+	Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection[*loaders.Invitation], error)
 }
 type QueryResolver interface {
-	Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*loaders.Connection, error)
+	Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*invite.Connection[*loaders.Invitation], error)
 	Invitation(ctx context.Context, id string) (*loaders.Invitation, error)
 	Organizations(ctx context.Context, provider *invite.Provider) ([]*invite.Organization, error)
 	Organization(ctx context.Context, id string) (*invite.Organization, error)
@@ -1954,7 +1954,7 @@ func (ec *executionContext) fieldContext_Invitation_user(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *loaders.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1966,8 +1966,8 @@ func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, fie
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []loaders.Edge) graphql.Marshaler {
-			return ec.marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []invite.Edge[*loaders.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1986,7 +1986,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *loaders.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2018,7 +2018,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_nodes(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *loaders.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2050,7 +2050,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *loaders.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2073,7 +2073,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("InvitationConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *loaders.Edge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *invite.Edge[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2096,7 +2096,7 @@ func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("InvitationEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *loaders.Edge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *invite.Edge[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2254,8 +2254,8 @@ func (ec *executionContext) _Organization_invitations(ctx context.Context, field
 			return ec.Resolvers.Organization().Invitations(ctx, obj, fc.Args["status"].([]invite.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Connection) graphql.Marshaler {
-			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2390,8 +2390,8 @@ func (ec *executionContext) _Query_invitations(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Invitations(ctx, fc.Args["filter"].(*model.InvitationFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Connection) graphql.Marshaler {
-			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
+			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4453,7 +4453,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
-func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *loaders.Connection) graphql.Marshaler {
+func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4501,7 +4501,7 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
-func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *loaders.Edge) graphql.Marshaler {
+func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5410,7 +5410,7 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvi
 	return ec._Invitation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐConnection(ctx context.Context, sel ast.SelectionSet, v *loaders.Connection) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx context.Context, sel ast.SelectionSet, v *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationConnection!")
 		return graphql.Null
@@ -5418,15 +5418,15 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋinvit
 	return ec._InvitationConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐEdge(ctx context.Context, sel ast.SelectionSet, v loaders.Edge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdge(ctx context.Context, sel ast.SelectionSet, v invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 	return ec._InvitationEdge(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []loaders.Edge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInvitationEdge2githubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐEdge(ctx, sel, v[i])
+		return ec.marshalNInvitationEdge2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

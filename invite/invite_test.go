@@ -254,7 +254,7 @@ func TestPaginateEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Connection{Edges: []Edge{}, TotalCount: 0}
+	want := &Connection[*Invitation]{Edges: []Edge[*Invitation]{}, TotalCount: 0}
 	if !reflect.DeepEqual(conn, want) {
 		t.Fatalf("got %+v, want %+v", conn, want)
 	}

@@ -151,26 +151,10 @@ func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*inv
 
 // Connection is one page of invitations as the request answers it: invite.Paginate's page with
 // its invitations joined (gqlgen binds InvitationConnection to it).
-type Connection struct {
-	Edges      []Edge
-	PageInfo   invite.PageInfo
-	TotalCount int
-}
+type Connection = invite.Connection[*Invitation]
 
-// Nodes is the page's invitations without cursors.
-func (c *Connection) Nodes() []*Invitation {
-	out := make([]*Invitation, len(c.Edges))
-	for i := range c.Edges {
-		out[i] = c.Edges[i].Node
-	}
-	return out
-}
-
-// Edge is an invitation with its cursor.
-type Edge struct {
-	Cursor string
-	Node   *Invitation
-}
+// Edge is a joined invitation with its cursor (gqlgen binds InvitationEdge to it).
+type Edge = invite.Edge[*Invitation]
 
 // Page cuts one page (first, after) of the invitations f matches and joins its invitations
 // for js at now. A bad page request fails before any upstream call; failed providers come

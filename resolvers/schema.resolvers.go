@@ -38,12 +38,12 @@ func (r *mutationResolver) UpdateInvitation(ctx context.Context, id string, inpu
 	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, joins(ctx, inPayload), r.Now())[0]}, nil
 }
 
-func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*loaders.Connection, error) {
+func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection[*loaders.Invitation], error) {
 	src := invite.Source{Provider: obj.Provider, OrgID: obj.OrgID}
 	return r.page(ctx, &invite.Filter{Organization: &src, Statuses: status}, first, after)
 }
 
-func (r *queryResolver) Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*loaders.Connection, error) {
+func (r *queryResolver) Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*invite.Connection[*loaders.Invitation], error) {
 	f, err := toFilter(filter)
 	if err != nil {
 		return nil, err
