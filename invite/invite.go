@@ -42,6 +42,13 @@ type Invitation struct {
 	Metadata map[string]any
 }
 
+// UTCPtr is t in UTC, by pointer: how the provider conversions fill an Invitation's optional
+// times, so that they print alike whichever provider sent them.
+func UTCPtr(t time.Time) *time.Time {
+	t = t.UTC()
+	return &t
+}
+
 // StatusAt derives the invitation's status at now: accepted wins, then expiry (by time, or by the
 // provider's own flag), else pending.
 func (inv *Invitation) StatusAt(now time.Time) Status {
