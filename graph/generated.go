@@ -17,6 +17,7 @@ import (
 	"github.com/99designs/gqlgen/plugin/federation/fedruntime"
 	"github.com/invitegw/invitegw/graph/model"
 	"github.com/invitegw/invitegw/invite"
+	"github.com/invitegw/invitegw/loaders"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -139,27 +140,27 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type EntityResolver interface {
-	FindInvitationByID(ctx context.Context, id string) (*invite.Invitation, error)
+	FindInvitationByID(ctx context.Context, id string) (*loaders.Invitation, error)
 	FindOrganizationByID(ctx context.Context, id string) (*invite.Organization, error)
 	FindUserByEmail(ctx context.Context, email string) (*model.User, error)
 }
 type InvitationResolver interface {
-	User(ctx context.Context, obj *invite.Invitation) (*model.User, error)
+	User(ctx context.Context, obj *loaders.Invitation) (*model.User, error)
 }
 type MutationResolver interface {
 	UpdateInvitation(ctx context.Context, id string, input model.UpdateInvitationInput) (*model.UpdateInvitationPayload, error)
 }
 type OrganizationResolver interface {
-	Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection, error)
+	Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection[*loaders.Invitation], error)
 }
 type QueryResolver interface {
-	Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*invite.Connection, error)
-	Invitation(ctx context.Context, id string) (*invite.Invitation, error)
+	Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*invite.Connection[*loaders.Invitation], error)
+	Invitation(ctx context.Context, id string) (*loaders.Invitation, error)
 	Organizations(ctx context.Context, provider *invite.Provider) ([]*invite.Organization, error)
 	Organization(ctx context.Context, id string) (*invite.Organization, error)
 }
 type UserResolver interface {
-	Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*invite.Invitation, error)
+	Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*loaders.Invitation, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1430,8 +1431,8 @@ func (ec *executionContext) _Entity_findInvitationByID(ctx context.Context, fiel
 			return ec.Resolvers.Entity().FindInvitationByID(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *invite.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -1618,7 +1619,7 @@ func (ec *executionContext) fieldContext_Group_title(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Group", field, false, false, "String")
 }
 
-func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1641,7 +1642,7 @@ func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Invitation_provider(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_provider(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1664,7 +1665,7 @@ func (ec *executionContext) fieldContext_Invitation_provider(_ context.Context, 
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Provider")
 }
 
-func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_email(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1687,7 +1688,7 @@ func (ec *executionContext) fieldContext_Invitation_email(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
 }
 
-func (ec *executionContext) _Invitation_status(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_status(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1696,7 +1697,7 @@ func (ec *executionContext) _Invitation_status(ctx context.Context, field graphq
 			return ec.fieldContext_Invitation_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status(), nil
+			return obj.Status()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v invite.Status) graphql.Marshaler {
@@ -1710,7 +1711,7 @@ func (ec *executionContext) fieldContext_Invitation_status(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Invitation", field, true, false, "InvitationStatus")
 }
 
-func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1733,7 +1734,7 @@ func (ec *executionContext) fieldContext_Invitation_createdAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1756,7 +1757,7 @@ func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1779,7 +1780,7 @@ func (ec *executionContext) fieldContext_Invitation_acceptedAt(_ context.Context
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Invitation_inviteUrl(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_inviteUrl(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1802,7 +1803,7 @@ func (ec *executionContext) fieldContext_Invitation_inviteUrl(_ context.Context,
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "String")
 }
 
-func (ec *executionContext) _Invitation_organization(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_organization(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1834,7 +1835,7 @@ func (ec *executionContext) fieldContext_Invitation_organization(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Invitation_roleBindings(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_roleBindings(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1866,7 +1867,7 @@ func (ec *executionContext) fieldContext_Invitation_roleBindings(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Invitation_groups(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_groups(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1898,7 +1899,7 @@ func (ec *executionContext) fieldContext_Invitation_groups(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Invitation_metadata(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_metadata(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1921,7 +1922,7 @@ func (ec *executionContext) fieldContext_Invitation_metadata(_ context.Context, 
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "Map")
 }
 
-func (ec *executionContext) _Invitation_user(ctx context.Context, field graphql.CollectedField, obj *invite.Invitation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Invitation_user(ctx context.Context, field graphql.CollectedField, obj *loaders.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1953,7 +1954,7 @@ func (ec *executionContext) fieldContext_Invitation_user(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *invite.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1965,7 +1966,7 @@ func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, fie
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []invite.Edge) graphql.Marshaler {
+		func(ctx context.Context, selections ast.SelectionSet, v []invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 			return ec.marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
@@ -1985,7 +1986,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *invite.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1997,8 +1998,8 @@ func (ec *executionContext) _InvitationConnection_nodes(ctx context.Context, fie
 			return obj.Nodes(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*invite.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitationᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*loaders.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2017,7 +2018,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_nodes(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *invite.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2049,7 +2050,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *invite.Connection) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *invite.Connection[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2072,7 +2073,7 @@ func (ec *executionContext) fieldContext_InvitationConnection_totalCount(_ conte
 	return graphql.NewScalarFieldContext("InvitationConnection", field, false, false, "Int")
 }
 
-func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *invite.Edge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *invite.Edge[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2095,7 +2096,7 @@ func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("InvitationEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *invite.Edge) (ret graphql.Marshaler) {
+func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *invite.Edge[*loaders.Invitation]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2107,8 +2108,8 @@ func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field grap
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *invite.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2253,7 +2254,7 @@ func (ec *executionContext) _Organization_invitations(ctx context.Context, field
 			return ec.Resolvers.Organization().Invitations(ctx, obj, fc.Args["status"].([]invite.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *invite.Connection) graphql.Marshaler {
+		func(ctx context.Context, selections ast.SelectionSet, v *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
 			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx, selections, v)
 		},
 		true,
@@ -2389,7 +2390,7 @@ func (ec *executionContext) _Query_invitations(ctx context.Context, field graphq
 			return ec.Resolvers.Query().Invitations(ctx, fc.Args["filter"].(*model.InvitationFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *invite.Connection) graphql.Marshaler {
+		func(ctx context.Context, selections ast.SelectionSet, v *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
 			return ec.marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx, selections, v)
 		},
 		true,
@@ -2433,8 +2434,8 @@ func (ec *executionContext) _Query_invitation(ctx context.Context, field graphql
 			return ec.Resolvers.Query().Invitation(ctx, fc.Args["id"].(string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *invite.Invitation) graphql.Marshaler {
-			return ec.marshalOInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, selections, v)
 		},
 		true,
 		false,
@@ -2817,8 +2818,8 @@ func (ec *executionContext) _UpdateInvitationPayload_invitation(ctx context.Cont
 			return obj.Invitation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *invite.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2873,8 +2874,8 @@ func (ec *executionContext) _User_invitations(ctx context.Context, field graphql
 			return ec.Resolvers.User().Invitations(ctx, obj, fc.Args["status"].([]invite.Status))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*invite.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitationᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*loaders.Invitation) graphql.Marshaler {
+			return ec.marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4239,9 +4240,9 @@ func (ec *executionContext) __Entity(ctx context.Context, sel ast.SelectionSet, 
 			return graphql.Null
 		}
 		return ec._Organization(ctx, sel, obj)
-	case invite.Invitation:
+	case loaders.Invitation:
 		return ec._Invitation(ctx, sel, &obj)
-	case *invite.Invitation:
+	case *loaders.Invitation:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -4358,7 +4359,7 @@ func (ec *executionContext) _Group(ctx context.Context, sel ast.SelectionSet, ob
 
 var invitationImplementors = []string{"Invitation", "_Entity"}
 
-func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *invite.Invitation) graphql.Marshaler {
+func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *loaders.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4452,7 +4453,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
-func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *invite.Connection) graphql.Marshaler {
+func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -4500,7 +4501,7 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
-func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *invite.Edge) graphql.Marshaler {
+func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -5385,11 +5386,11 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
-func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*invite.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitationᚄ(ctx context.Context, sel ast.SelectionSet, v []*loaders.Invitation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx, sel, v[i])
+		return ec.marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -5401,7 +5402,7 @@ func (ec *executionContext) marshalNInvitation2ᚕᚖgithubᚗcomᚋinvitegwᚋi
 	return ret
 }
 
-func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *invite.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Invitation!")
 		return graphql.Null
@@ -5409,7 +5410,7 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvi
 	return ec._Invitation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx context.Context, sel ast.SelectionSet, v *invite.Connection) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐConnection(ctx context.Context, sel ast.SelectionSet, v *invite.Connection[*loaders.Invitation]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationConnection!")
 		return graphql.Null
@@ -5417,11 +5418,11 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋinvit
 	return ec._InvitationConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdge(ctx context.Context, sel ast.SelectionSet, v invite.Edge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdge(ctx context.Context, sel ast.SelectionSet, v invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 	return ec._InvitationEdge(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []invite.Edge) graphql.Marshaler {
+func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []invite.Edge[*loaders.Invitation]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -5991,7 +5992,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
-func (ec *executionContext) marshalOInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *invite.Invitation) graphql.Marshaler {
+func (ec *executionContext) marshalOInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx context.Context, sel ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

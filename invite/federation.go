@@ -1,8 +1,5 @@
 package invite
 
-// IsEntity marks Invitation as an Apollo Federation entity (@key(fields: "id")). gqlgen's
+// IsEntity marks Organization as an Apollo Federation entity (@key(fields: "id")). gqlgen's
 // federation runtime binds entity types through this marker interface; it has no behaviour.
-func (Invitation) IsEntity() {}
-
-// IsEntity marks Organization as an Apollo Federation entity (@key(fields: "id")).
 func (Organization) IsEntity() {}

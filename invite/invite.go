@@ -3,7 +3,9 @@
 //
 // Everything here is computation (status, filters, order, IDs, cursors); nothing does I/O.
 // The upstream packages convert their wire types into these, the loaders fetch them, and the
-// GraphQL layer binds to them directly (gqlgen autobind).
+// GraphQL layer binds to them directly (gqlgen autobind), except Invitation: what one request
+// looked up for an invitation (its organization, role names, groups, the moment its status is
+// derived at) lives with the loaders, and GraphQL binds to loaders.Invitation, which embeds it.
 package invite
 
 import (
@@ -13,7 +15,8 @@ import (
 // Invitation is one pending (or expired, or accepted) invitation from any provider.
 //
 // Its status is not stored: it is derived at read time by StatusAt, so an invitation held in a
-// cache turns EXPIRED the moment its expiry passes.
+// cache turns EXPIRED the moment its expiry passes. It holds nothing of a request: it is what
+// the provider sent, safe to cache and to share.
 type Invitation struct {
 	// ID is the unified, opaque-looking ID (see FormatID). It never contains a secret.
 	ID       string
@@ -37,81 +40,13 @@ type Invitation struct {
 	GroupIDs []string
 	// Metadata is Frontier's free-form metadata object; nil elsewhere.
 	Metadata map[string]any
-
-	// joined is what one request looked up for this copy (see Joined); never cached.
-	joined *Joined
 }
 
-// Joined is what one request looked up for an invitation beyond its own list, and the moment
-// the request derives statuses at. The GraphQL layer reads an invitation's status,
-// organization, role bindings and groups from it as plain values, so answering a page of
-// invitations starts no resolver (and no goroutine) per field; the loaders fill it in one
-// round of batched lookups (loaders.Join).
-type Joined struct {
-	At        time.Time
-	Org       *Organization
-	OrgErr    error
-	Roles     []*RoleBinding // a Frontier invitation's bindings, role IDs turned into names
-	RolesErr  error
-	Groups    []*Group // a Frontier invitation's groups
-	GroupsErr error
-}
-
-// errNotJoined means a code path handed the GraphQL layer an invitation it did not join: a
-// wiring bug, reported as an internal error rather than as a silent null.
-var errNotJoined = Errorf(CodeInternal, "invitation fields were not looked up")
-
-// WithJoined returns a copy of inv that answers from j.
-func (inv Invitation) WithJoined(j *Joined) *Invitation {
-	inv.joined = j
-	return &inv
-}
-
-// Status is the invitation's status at the moment its request derives statuses at.
-func (inv *Invitation) Status() Status {
-	if inv.joined == nil {
-		return inv.StatusAt(time.Now())
-	}
-	return inv.StatusAt(inv.joined.At)
-}
-
-// Organization is the invitation's organization, as its request looked it up; nil when the
-// organization is not configured.
-func (inv *Invitation) Organization() (*Organization, error) {
-	if inv.joined == nil {
-		return nil, errNotJoined
-	}
-	return inv.joined.Org, inv.joined.OrgErr
-}
-
-// RoleBindings are the roles the invitation grants. Redpanda and Elastic invitations carry
-// them; a Frontier invitation's role IDs are named by its request's lookups.
-func (inv *Invitation) RoleBindings() ([]*RoleBinding, error) {
-	if inv.Provider != Frontier {
-		out := make([]*RoleBinding, len(inv.Bindings))
-		for i := range inv.Bindings {
-			out[i] = &inv.Bindings[i]
-		}
-		return out, nil
-	}
-	if len(inv.RoleIDs) == 0 {
-		return []*RoleBinding{}, nil
-	}
-	if inv.joined == nil {
-		return nil, errNotJoined
-	}
-	return inv.joined.Roles, inv.joined.RolesErr
-}
-
-// Groups are the Frontier groups the invitee will join; empty elsewhere.
-func (inv *Invitation) Groups() ([]*Group, error) {
-	if inv.Provider != Frontier || len(inv.GroupIDs) == 0 {
-		return []*Group{}, nil
-	}
-	if inv.joined == nil {
-		return nil, errNotJoined
-	}
-	return inv.joined.Groups, inv.joined.GroupsErr
+// UTCPtr is t in UTC, by pointer: how the provider conversions fill an Invitation's optional
+// times, so that they print alike whichever provider sent them.
+func UTCPtr(t time.Time) *time.Time {
+	t = t.UTC()
+	return &t
 }
 
 // StatusAt derives the invitation's status at now: accepted wins, then expiry (by time, or by the

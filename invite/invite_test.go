@@ -34,54 +34,6 @@ func TestStatus(t *testing.T) {
 	}
 }
 
-func TestJoinedFields(t *testing.T) {
-	org := &Organization{Provider: Frontier, OrgID: "o1", Name: "Acme"}
-	roles := []*RoleBinding{{RoleName: "viewer"}}
-	groups := []*Group{{ID: "g1", Name: "ops"}}
-	down := errors.New("upstream down")
-	frontier := Invitation{Provider: Frontier, OrgID: "o1", RoleIDs: []string{"r1"}, GroupIDs: []string{"g1"}, ExpiresAt: ptr(t0.Add(time.Hour))}
-	elastic := Invitation{Provider: Elastic, Bindings: []RoleBinding{{RoleName: "admin"}}}
-
-	j := frontier.WithJoined(&Joined{At: t0.Add(time.Hour), Org: org, Roles: roles, Groups: groups})
-	if j.Status() != StatusExpired || frontier.joined != nil {
-		t.Fatalf("status at the joined time = %s (want EXPIRED); the original must stay unjoined", j.Status())
-	}
-	if got, err := j.Organization(); got != org || err != nil {
-		t.Errorf("Organization() = %v, %v", got, err)
-	}
-	if got, err := j.RoleBindings(); !reflect.DeepEqual(got, roles) || err != nil {
-		t.Errorf("RoleBindings() = %v, %v", got, err)
-	}
-	if got, err := j.Groups(); !reflect.DeepEqual(got, groups) || err != nil {
-		t.Errorf("Groups() = %v, %v", got, err)
-	}
-	failed := frontier.WithJoined(&Joined{At: t0, OrgErr: down, RolesErr: down, GroupsErr: down})
-	if _, err := failed.Organization(); err != down {
-		t.Errorf("Organization() error = %v, want the lookup's", err)
-	}
-	if _, err := failed.RoleBindings(); err != down {
-		t.Errorf("RoleBindings() error = %v, want the lookup's", err)
-	}
-
-	// Bindings a provider sent need no lookup; a Frontier invitation's names do.
-	if got, err := elastic.RoleBindings(); len(got) != 1 || got[0].RoleName != "admin" || err != nil {
-		t.Errorf("Elastic RoleBindings() = %v, %v", got, err)
-	}
-	if got, err := elastic.Groups(); len(got) != 0 || got == nil || err != nil {
-		t.Errorf("Elastic Groups() = %v, %v, want empty", got, err)
-	}
-	for name, f := range map[string]func() error{
-		"Organization": func() error { _, err := frontier.Organization(); return err },
-		"RoleBindings": func() error { _, err := frontier.RoleBindings(); return err },
-		"Groups":       func() error { _, err := frontier.Groups(); return err },
-	} {
-		var ie *Error
-		if err := f(); !errors.Is(err, errNotJoined) || !errors.As(err, &ie) || ie.Code != CodeInternal {
-			t.Errorf("%s() without a join: %v, want the internal not-joined error", name, err)
-		}
-	}
-}
-
 func TestParseID(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -302,7 +254,7 @@ func TestPaginateEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Connection{Edges: []Edge{}, TotalCount: 0}
+	want := &Connection[*Invitation]{Edges: []Edge[*Invitation]{}, TotalCount: 0}
 	if !reflect.DeepEqual(conn, want) {
 		t.Fatalf("got %+v, want %+v", conn, want)
 	}

@@ -74,26 +74,28 @@ func compare(a, b *Invitation) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
-// Connection is one page of invitations, Relay style.
-type Connection struct {
-	Edges      []Edge
+// Connection is one page of invitations, Relay style. N is what a node is: *Invitation as
+// Paginate cuts the page, *loaders.Invitation once a request has joined it (loaders.Connection,
+// what GraphQL binds).
+type Connection[N any] struct {
+	Edges      []Edge[N]
 	PageInfo   PageInfo
 	TotalCount int
 }
 
-// Nodes is the page's invitations without cursors.
-func (c *Connection) Nodes() []*Invitation {
-	out := make([]*Invitation, len(c.Edges))
+// Nodes is the page's nodes without cursors.
+func (c *Connection[N]) Nodes() []N {
+	out := make([]N, len(c.Edges))
 	for i := range c.Edges {
 		out[i] = c.Edges[i].Node
 	}
 	return out
 }
 
-// Edge is an invitation with its cursor.
-type Edge struct {
+// Edge is a node with its cursor.
+type Edge[N any] struct {
 	Cursor string
-	Node   *Invitation
+	Node   N
 }
 
 // PageInfo describes where a page sits in the full result.
@@ -113,7 +115,7 @@ const (
 // Paginate cuts one page from invs, which must already be sorted (Sort). The page starts after
 // the position named by the cursor `after`, so it stays correct when invitations are added or
 // removed between requests. TotalCount counts every invitation in invs.
-func Paginate(invs []*Invitation, first int, after *string) (*Connection, error) {
+func Paginate(invs []*Invitation, first int, after *string) (*Connection[*Invitation], error) {
 	if first < 1 || first > MaxFirst {
 		return nil, Errorf(CodeBadUserInput, "first must be between 1 and %d, got %d", MaxFirst, first)
 	}
@@ -135,13 +137,13 @@ func Paginate(invs []*Invitation, first int, after *string) (*Connection, error)
 		})
 	}
 	end := min(start+first, len(invs))
-	conn := &Connection{
-		Edges:      make([]Edge, 0, end-start),
+	conn := &Connection[*Invitation]{
+		Edges:      make([]Edge[*Invitation], 0, end-start),
 		TotalCount: len(invs),
 		PageInfo:   PageInfo{HasNextPage: end < len(invs), HasPreviousPage: start > 0},
 	}
 	for i := start; i < end; i++ {
-		conn.Edges = append(conn.Edges, Edge{Cursor: EncodeCursor(invs[i]), Node: invs[i]})
+		conn.Edges = append(conn.Edges, Edge[*Invitation]{Cursor: EncodeCursor(invs[i]), Node: invs[i]})
 	}
 	if len(conn.Edges) > 0 {
 		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor

@@ -13,15 +13,6 @@ import (
 	"github.com/invitegw/invitegw/upstream"
 )
 
-// Joins names what a query reads of each invitation beyond its own list. Invitations starts
-// those lookups beside the lists, so a cold query waits for the slowest list once instead of
-// for the lists and then for a second round of lookups.
-type Joins struct {
-	Organization bool // organization
-	RoleBindings bool // roleBindings (Frontier role names)
-	Groups       bool // groups (Frontier group names)
-}
-
 // Invitations loads every invitation the filter can match, from all wanted sources at once,
 // and returns the matches sorted (invite.Sort). A failing source drops out of the result and
 // adds one error per failed provider, so the caller can answer with partial data. The lookups
@@ -70,34 +61,6 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 	}
 	invite.Sort(out)
 	return out, errs.list
-}
-
-// prefetch starts the lookups js needs for invitations of sources without waiting for them:
-// the loaders memoize per request, so Join finds them in flight or done. It is
-// speculative: an organization with no invitation on the page still gets its lookup (once,
-// and cached like any other), which is cheaper than a second upstream round trip on every
-// cold query. Errors surface only where a resolver asks for the result.
-func (l *Loaders) prefetch(ctx context.Context, sources []invite.Source, js Joins) {
-	var orgs []invite.Source
-	var frontierOrgs []string
-	for _, src := range sources {
-		if src.Provider == invite.Redpanda {
-			src.OrgID = "" // the key Organization uses: one organization per token
-		}
-		orgs = append(orgs, src)
-		if src.Provider == invite.Frontier {
-			frontierOrgs = append(frontierOrgs, src.OrgID)
-		}
-	}
-	if js.Organization && len(orgs) > 0 {
-		start(ctx, l.organizations, orgs)
-	}
-	if js.RoleBindings && len(frontierOrgs) > 0 {
-		start(ctx, l.roles, append([]string{""}, frontierOrgs...))
-	}
-	if js.Groups && len(frontierOrgs) > 0 {
-		start(ctx, l.groups, frontierOrgs)
-	}
 }
 
 // start adds keys to ld's batch and returns their thunks without waiting. dataloader's
@@ -186,124 +149,45 @@ func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*inv
 	return out, errs.list
 }
 
+// Connection is one page of invitations as the request answers it: invite.Paginate's page with
+// its invitations joined (gqlgen binds InvitationConnection to it).
+type Connection = invite.Connection[*Invitation]
+
+// Edge is a joined invitation with its cursor (gqlgen binds InvitationEdge to it).
+type Edge = invite.Edge[*Invitation]
+
 // Page cuts one page (first, after) of the invitations f matches and joins its invitations
 // for js at now. A bad page request fails before any upstream call; failed providers come
 // back as errs beside the partial page.
-func (l *Loaders) Page(ctx context.Context, f *invite.Filter, first int, after *string, js Joins, now time.Time) (conn *invite.Connection, errs []error, err error) {
+func (l *Loaders) Page(ctx context.Context, f *invite.Filter, first int, after *string, js Joins, now time.Time) (conn *Connection, errs []error, err error) {
 	if _, err := invite.Paginate(nil, first, after); err != nil {
 		return nil, nil, err
 	}
 	invs, errs := l.Invitations(ctx, f, now, js)
-	if conn, err = invite.Paginate(invs, first, after); err != nil {
+	page, err := invite.Paginate(invs, first, after)
+	if err != nil {
 		return nil, errs, err
 	}
-	for i, inv := range l.Join(ctx, conn.Nodes(), js, now) {
-		conn.Edges[i].Node = inv
+	conn = &Connection{Edges: make([]Edge, len(page.Edges)), PageInfo: page.PageInfo, TotalCount: page.TotalCount}
+	for i, inv := range l.Join(ctx, page.Nodes(), js, now) {
+		conn.Edges[i] = Edge{Cursor: page.Edges[i].Cursor, Node: inv}
 	}
 	return conn, errs, nil
 }
 
 // List is every invitation f matches, joined for js at now (see Invitations and Join).
-func (l *Loaders) List(ctx context.Context, f *invite.Filter, js Joins, now time.Time) ([]*invite.Invitation, []error) {
+func (l *Loaders) List(ctx context.Context, f *invite.Filter, js Joins, now time.Time) ([]*Invitation, []error) {
 	invs, errs := l.Invitations(ctx, f, now, js)
 	return l.Join(ctx, invs, js, now), errs
 }
 
 // Find is Invitation joined for js at now; nil when the invitation does not exist.
-func (l *Loaders) Find(ctx context.Context, id invite.ID, js Joins, now time.Time) (*invite.Invitation, error) {
+func (l *Loaders) Find(ctx context.Context, id invite.ID, js Joins, now time.Time) (*Invitation, error) {
 	inv, err := l.Invitation(ctx, id)
 	if inv == nil || err != nil {
-		return inv, err
-	}
-	return l.Join(ctx, []*invite.Invitation{inv}, js, now)[0], nil
-}
-
-// Join returns copies of invs that answer what js asks for (see invite.Joined), at now. Every
-// lookup starts before any is waited for, so they are batched together (and usually already
-// started beside the lists, see prefetch): Frontier role names take one call for the platform
-// roles and one per organization, whatever the number of invitations.
-func (l *Loaders) Join(ctx context.Context, invs []*invite.Invitation, js Joins, now time.Time) []*invite.Invitation {
-	type pending struct {
-		org                     func() (*invite.Organization, error)
-		platformRoles, orgRoles dataloader.Thunk[[]invite.Role]
-		groups                  dataloader.Thunk[[]invite.Group]
-	}
-	ps := make([]pending, len(invs))
-	for i, inv := range invs {
-		frontier := inv.Provider == invite.Frontier
-		if js.Organization {
-			ps[i].org = l.organization(ctx, inv.Source())
-		}
-		if js.RoleBindings && frontier && len(inv.RoleIDs) > 0 {
-			ps[i].platformRoles, ps[i].orgRoles = l.roles.Load(ctx, ""), l.roles.Load(ctx, inv.OrgID)
-		}
-		if js.Groups && frontier && len(inv.GroupIDs) > 0 {
-			ps[i].groups = l.groups.Load(ctx, inv.OrgID)
-		}
-	}
-	out := make([]*invite.Invitation, len(invs))
-	for i, inv := range invs {
-		j := &invite.Joined{At: now}
-		p := ps[i]
-		if p.org != nil {
-			j.Org, j.OrgErr = p.org()
-		}
-		if p.platformRoles != nil {
-			j.Roles, j.RolesErr = roleBindings(inv, p.platformRoles, p.orgRoles)
-		}
-		if p.groups != nil {
-			j.Groups, j.GroupsErr = groups(inv, p.groups)
-		}
-		out[i] = inv.WithJoined(j)
-	}
-	return out
-}
-
-// roleBindings names a Frontier invitation's role IDs with the platform and organization roles.
-func roleBindings(inv *invite.Invitation, platform, org dataloader.Thunk[[]invite.Role]) ([]*invite.RoleBinding, error) {
-	names := map[string]string{}
-	for _, thunk := range []dataloader.Thunk[[]invite.Role]{platform, org} {
-		list, err := thunk()
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range list {
-			names[r.ID] = r.Name
-		}
-	}
-	out := make([]*invite.RoleBinding, 0, len(inv.RoleIDs))
-	for _, id := range inv.RoleIDs {
-		name, ok := names[id]
-		if !ok {
-			// A role deleted since the invitation was made: keep the binding, named by its ID,
-			// rather than silently dropping it.
-			name = id
-		}
-		out = append(out, &invite.RoleBinding{
-			RoleName: name,
-			Scope:    &invite.Scope{ResourceType: invite.ScopeOrganization, ResourceID: inv.OrgID},
-		})
-	}
-	return out, nil
-}
-
-// groups names the groups a Frontier invitation adds the invitee to.
-func groups(inv *invite.Invitation, thunk dataloader.Thunk[[]invite.Group]) ([]*invite.Group, error) {
-	list, err := thunk()
-	if err != nil {
 		return nil, err
 	}
-	out := make([]*invite.Group, 0, len(inv.GroupIDs))
-	for _, id := range inv.GroupIDs {
-		i := slices.IndexFunc(list, func(g invite.Group) bool { return g.ID == id })
-		if i < 0 {
-			// A deleted group: keep its ID visible instead of dropping it.
-			out = append(out, &invite.Group{ID: id, Name: id})
-			continue
-		}
-		out = append(out, &list[i])
-	}
-	return out, nil
+	return l.Join(ctx, []*invite.Invitation{inv}, js, now)[0], nil
 }
 
 // providerErrors keeps the first error of each provider: one GraphQL error per failed

@@ -15,7 +15,7 @@ import (
 	"github.com/invitegw/invitegw/loaders"
 )
 
-func (r *entityResolver) FindInvitationByID(ctx context.Context, id string) (*invite.Invitation, error) {
+func (r *entityResolver) FindInvitationByID(ctx context.Context, id string) (*loaders.Invitation, error) {
 	if id == "" {
 		return nil, nil // malformed: already reported by EntityGuard
 	}

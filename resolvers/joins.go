@@ -9,64 +9,47 @@ import (
 	"github.com/invitegw/invitegw/loaders"
 )
 
-// connectionJoins reports what the current InvitationConnection field selects of its
-// invitations, through edges { node { ... } } and nodes { ... }.
-func connectionJoins(ctx context.Context) loaders.Joins {
+// step is one level between a field and the invitations it returns: a field of a type.
+type step struct{ typ, field string }
+
+// Where each kind of field keeps its invitations, from its own selection.
+var (
+	// An InvitationConnection's: edges { node { ... } } and nodes { ... }.
+	inConnection = [][]step{
+		{{"InvitationConnection", "nodes"}},
+		{{"InvitationConnection", "edges"}, {"InvitationEdge", "node"}},
+	}
+	// An UpdateInvitationPayload's: invitation { ... }.
+	inPayload = [][]step{{{"UpdateInvitationPayload", "invitation"}}}
+	// A list of invitations, one (invitation, _entities), or any field whose selection is an
+	// Invitation's.
+	inField = [][]step{nil}
+)
+
+// joins reports what the current field selects of its invitations, found along paths.
+func joins(ctx context.Context, paths [][]step) loaders.Joins {
 	fc, opCtx := graphql.GetFieldContext(ctx), graphql.GetOperationContext(ctx)
 	var js loaders.Joins
 	if fc == nil || opCtx == nil {
 		return js
 	}
-	for _, f := range graphql.CollectFields(opCtx, fc.Field.Selections, []string{"InvitationConnection"}) {
-		switch f.Name {
-		case "nodes":
-			addJoins(&js, opCtx, f.Selections)
-		case "edges":
-			for _, e := range graphql.CollectFields(opCtx, f.Selections, []string{"InvitationEdge"}) {
-				if e.Name == "node" {
-					addJoins(&js, opCtx, e.Selections)
-				}
-			}
+	for _, path := range paths {
+		addJoins(&js, opCtx, fc.Field.Selections, path)
+	}
+	return js
+}
+
+// addJoins adds the joinable Invitation fields sel selects at the end of path.
+func addJoins(js *loaders.Joins, opCtx *graphql.OperationContext, sel ast.SelectionSet, path []step) {
+	if len(path) == 0 {
+		for _, f := range graphql.CollectFields(opCtx, sel, []string{"Invitation"}) {
+			js.Select(f.Name)
 		}
+		return
 	}
-	return js
-}
-
-// payloadJoins reports what the current UpdateInvitationPayload field selects of its invitation.
-func payloadJoins(ctx context.Context) loaders.Joins {
-	fc, opCtx := graphql.GetFieldContext(ctx), graphql.GetOperationContext(ctx)
-	var js loaders.Joins
-	if fc == nil || opCtx == nil {
-		return js
-	}
-	for _, f := range graphql.CollectFields(opCtx, fc.Field.Selections, []string{"UpdateInvitationPayload"}) {
-		if f.Name == "invitation" {
-			addJoins(&js, opCtx, f.Selections)
-		}
-	}
-	return js
-}
-
-// listJoins reports what the current field selects of the invitations it returns: a list of
-// them, one (invitation, _entities), or any field whose selection is an Invitation's.
-func listJoins(ctx context.Context) loaders.Joins {
-	fc, opCtx := graphql.GetFieldContext(ctx), graphql.GetOperationContext(ctx)
-	var js loaders.Joins
-	if fc != nil && opCtx != nil {
-		addJoins(&js, opCtx, fc.Field.Selections)
-	}
-	return js
-}
-
-func addJoins(js *loaders.Joins, opCtx *graphql.OperationContext, sel ast.SelectionSet) {
-	for _, f := range graphql.CollectFields(opCtx, sel, []string{"Invitation"}) {
-		switch f.Name {
-		case "organization":
-			js.Organization = true
-		case "roleBindings":
-			js.RoleBindings = true
-		case "groups":
-			js.Groups = true
+	for _, f := range graphql.CollectFields(opCtx, sel, []string{path[0].typ}) {
+		if f.Name == path[0].field {
+			addJoins(js, opCtx, f.Selections, path[1:])
 		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/invitegw/invitegw/loaders"
 )
 
-func (r *invitationResolver) User(ctx context.Context, obj *invite.Invitation) (*model.User, error) {
+func (r *invitationResolver) User(ctx context.Context, obj *loaders.Invitation) (*model.User, error) {
 	return &model.User{Email: strings.ToLower(strings.TrimSpace(obj.Email))}, nil
 }
 
@@ -35,15 +35,15 @@ func (r *mutationResolver) UpdateInvitation(ctx context.Context, id string, inpu
 	if err != nil {
 		return nil, err
 	}
-	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, payloadJoins(ctx), r.Now())[0]}, nil
+	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, joins(ctx, inPayload), r.Now())[0]}, nil
 }
 
-func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection, error) {
+func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection[*loaders.Invitation], error) {
 	src := invite.Source{Provider: obj.Provider, OrgID: obj.OrgID}
 	return r.page(ctx, &invite.Filter{Organization: &src, Statuses: status}, first, after)
 }
 
-func (r *queryResolver) Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*invite.Connection, error) {
+func (r *queryResolver) Invitations(ctx context.Context, filter *model.InvitationFilter, first *int, after *string) (*invite.Connection[*loaders.Invitation], error) {
 	f, err := toFilter(filter)
 	if err != nil {
 		return nil, err
@@ -51,7 +51,7 @@ func (r *queryResolver) Invitations(ctx context.Context, filter *model.Invitatio
 	return r.page(ctx, f, first, after)
 }
 
-func (r *queryResolver) Invitation(ctx context.Context, id string) (*invite.Invitation, error) {
+func (r *queryResolver) Invitation(ctx context.Context, id string) (*loaders.Invitation, error) {
 	iid, err := invite.ParseID(id)
 	if err != nil {
 		return nil, err
@@ -73,8 +73,8 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 	return loaders.For(ctx).Organization(ctx, src)
 }
 
-func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*invite.Invitation, error) {
-	invs, errs := loaders.For(ctx).List(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, listJoins(ctx), r.Now())
+func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*loaders.Invitation, error) {
+	invs, errs := loaders.For(ctx).List(ctx, &invite.Filter{Email: obj.Email, Statuses: status}, joins(ctx, inField), r.Now())
 	addErrors(ctx, errs)
 	return invs, nil
 }

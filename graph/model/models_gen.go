@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/invitegw/invitegw/invite"
+	"github.com/invitegw/invitegw/loaders"
 )
 
 type InvitationFilter struct {
@@ -41,7 +42,7 @@ type UpdateInvitationInput struct {
 }
 
 type UpdateInvitationPayload struct {
-	Invitation *invite.Invitation `json:"invitation"`
+	Invitation *loaders.Invitation `json:"invitation"`
 }
 
 // A person, owned by another subgraph of the supergraph and identified by email. invitegw
@@ -49,7 +50,7 @@ type UpdateInvitationPayload struct {
 type User struct {
 	Email string `json:"email"`
 	// Invitations for this email across every provider, matched case-insensitively, newest first.
-	Invitations []*invite.Invitation `json:"invitations"`
+	Invitations []*loaders.Invitation `json:"invitations"`
 }
 
 func (User) IsEntity() {}

@@ -1,8 +1,6 @@
 package elastic
 
 import (
-	"time"
-
 	"github.com/invitegw/invitegw/invite"
 )
 
@@ -31,10 +29,10 @@ func ToInvitation(organizationID string, inv *OrganizationInvitation) invite.Inv
 		ExpiredFlag: inv.Expired,
 	}
 	if !inv.ExpiresAt.IsZero() {
-		out.ExpiresAt = utcPtr(inv.ExpiresAt)
+		out.ExpiresAt = invite.UTCPtr(inv.ExpiresAt)
 	}
 	if inv.AcceptedAt != nil {
-		out.AcceptedAt = utcPtr(*inv.AcceptedAt)
+		out.AcceptedAt = invite.UTCPtr(*inv.AcceptedAt)
 	}
 	if ra := inv.RoleAssignments; ra != nil {
 		out.Bindings = bindings(ra)
@@ -86,9 +84,4 @@ func appendEach(out []invite.RoleBinding, role string, t invite.ScopeType, all b
 
 func scoped(role string, t invite.ScopeType, id string) invite.RoleBinding {
 	return invite.RoleBinding{RoleName: role, Scope: &invite.Scope{ResourceType: t, ResourceID: id}}
-}
-
-func utcPtr(t time.Time) *time.Time {
-	t = t.UTC()
-	return &t
 }

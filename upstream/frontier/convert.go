@@ -2,7 +2,6 @@ package frontier
 
 import (
 	"maps"
-	"time"
 
 	"github.com/invitegw/invitegw/invite"
 )
@@ -27,7 +26,7 @@ func ToInvitation(orgID string, inv *Invitation) invite.Invitation {
 		Metadata:  maps.Clone(inv.Metadata),
 	}
 	if !inv.ExpiresAt.IsZero() {
-		out.ExpiresAt = utcPtr(inv.ExpiresAt)
+		out.ExpiresAt = invite.UTCPtr(inv.ExpiresAt)
 	}
 	return out
 }
@@ -63,9 +62,4 @@ func ToOrganization(orgID string, o *Organization) invite.Organization {
 		Name:     name,
 		OrgID:    orgID,
 	}
-}
-
-func utcPtr(t time.Time) *time.Time {
-	t = t.UTC()
-	return &t
 }
