@@ -63,7 +63,7 @@ func BenchmarkInvitationsQuery(b *testing.B) {
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
 			e := newEnv(b, envOptions{store: st.store(b), noResponseCache: st.noResponses,
-				elasticOrgs: []string{"e1", "e2", "e3"}, frontierOrgs: []string{"f1", "f2"}})
+				elasticOrgs: []string{"e1", "e2", "e3"}, frontierOrgs: []string{"f-org-a", "f-org-b"}})
 			seedBench(e)
 			// A fixed clock would let cached lists go stale as real time passes; benchmarks
 			// run on the real one.

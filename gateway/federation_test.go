@@ -136,7 +136,7 @@ func TestEntitiesInOrderWithPerEntityErrors(t *testing.T) {
 // TestEntitiesAreBatched: 50 invitation representations across 5 organizations cost one list
 // call per organization, and 100 users one list call per organization, not one per entity.
 func TestEntitiesAreBatched(t *testing.T) {
-	ecOrgs, frOrgs := []string{"e1", "e2"}, []string{"f1", "f2"}
+	ecOrgs, frOrgs := []string{"e1", "e2"}, []string{"f-org-a", "f-org-b"}
 	e := newEnv(t, envOptions{elasticOrgs: ecOrgs, frontierOrgs: frOrgs, rpPageSize: 100})
 	var reps, users []any
 	for i := range 10 {

@@ -322,7 +322,7 @@ func TestOrganizations(t *testing.T) {
 // its organization's name and (for Frontier) its role names, cost one upstream call per list,
 // per organization and per role list.
 func TestOneCallPerOrganization(t *testing.T) {
-	ecOrgs, frOrgs := []string{"e1", "e2", "e3"}, []string{"f1", "f2"}
+	ecOrgs, frOrgs := []string{"e1", "e2", "e3"}, []string{"f-org-a", "f-org-b"}
 	e := newEnv(t, envOptions{elasticOrgs: ecOrgs, frontierOrgs: frOrgs})
 	n := 0
 	next := func() time.Time { n++; return ts(-time.Duration(n) * time.Minute) }
