@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	life := &lifecycle{}
-	handler := gateway.New(gateway.Options{
+	handler, err := gateway.New(gateway.Options{
 		Providers:      set,
 		Logger:         logger,
 		Introspection:  cfg.Introspection,
@@ -161,6 +161,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ResponseCache:  !bool(cfg.Cache.Off || cfg.Cache.NoResponses),
 		Tracing:        enabled(tr),
 	})
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

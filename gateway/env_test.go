@@ -115,6 +115,9 @@ func (o envOptions) withDefaults() envOptions {
 	if o.ecKey == "" {
 		o.ecKey = ecKey
 	}
+	if o.requestTimeout == 0 {
+		o.requestTimeout = 15 * time.Second
+	}
 	return o
 }
 
@@ -192,7 +195,11 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache
 	}
-	gw := httptest.NewServer(gateway.New(opts))
+	h, err := gateway.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := httptest.NewServer(h)
 	t.Cleanup(gw.Close)
 	return gw, c
 }

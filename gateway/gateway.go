@@ -6,6 +6,8 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -27,7 +29,8 @@ import (
 	"github.com/invitegw/invitegw/tracing"
 )
 
-// Options configure the handler. Providers is required; the rest have defaults.
+// Options configure the handler. Providers and RequestTimeout are required; the rest have
+// defaults of the gateway's own (none of them is a setting of config).
 type Options struct {
 	Providers *providers.Set
 	Logger    *slog.Logger
@@ -53,7 +56,7 @@ type Options struct {
 	// Tracing, when set, spans each operation and continues callers' traces.
 	Tracing *tracing.Tracing
 	// RequestTimeout bounds a GraphQL request end to end; what has not answered by then is
-	// reported as an upstream timeout. Default 15s.
+	// reported as an upstream timeout. Required (config holds the default).
 	RequestTimeout time.Duration
 	// ResponseCache reuses whole answers to repeated queries while their data stays fresh
 	// (see responseCache). It needs Providers.Cache.
@@ -70,7 +73,7 @@ type Options struct {
 //	GET /healthz        liveness
 //	GET /readyz         readiness (Options.Ready)
 //	GET /metrics        Prometheus metrics (Options.Metrics)
-func New(o Options) http.Handler {
+func New(o Options) (http.Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -85,7 +88,10 @@ func New(o Options) http.Handler {
 		loaderOpts.ObserveBatch = o.Metrics.ObserveBatch
 	}
 	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = 15 * time.Second
+		return nil, fmt.Errorf("gateway: RequestTimeout must be positive, got %v", o.RequestTimeout)
+	}
+	if o.Providers == nil {
+		return nil, errors.New("gateway: Providers is required")
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
@@ -173,7 +179,7 @@ func New(o Options) http.Handler {
 	if o.Tracing != nil {
 		h = o.Tracing.Middleware(h)
 	}
-	return withRequestID(o.Logger, h)
+	return withRequestID(o.Logger, h), nil
 }
 
 // withTimeout gives the request a deadline; loaders and the cache stop waiting for upstreams

@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/invitegw/invitegw/gateway"
+	"github.com/invitegw/invitegw/providers"
 )
 
 func TestQueryLimitsRejectBeforeAnyUpstreamCall(t *testing.T) {
@@ -57,5 +61,26 @@ func TestTooManyRepresentations(t *testing.T) {
 	r := e.query(t, `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }`, map[string]any{"r": reps})
 	if len(r.Errors) != 1 || r.Errors[0].Extensions["reason"] != "MAX_REPRESENTATIONS" {
 		t.Fatalf("got %.300s", r.raw)
+	}
+}
+
+func TestNewRejectsMissingSettings(t *testing.T) {
+	set, err := providers.New(providers.Options{TTL: providers.TTL{Invitations: time.Second, Directory: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		o    gateway.Options
+		want string
+	}{
+		{"no providers", gateway.Options{RequestTimeout: time.Second}, "gateway: Providers is required"},
+		{"no request timeout", gateway.Options{Providers: set}, "gateway: RequestTimeout must be positive, got 0s"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := gateway.New(tt.o); err == nil || err.Error() != tt.want {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
