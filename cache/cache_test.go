@@ -121,6 +121,26 @@ func TestMemoryIsBounded(t *testing.T) {
 	})
 }
 
+// TestMemoryEvictsLeastRecentlyUsed: past its bound the store drops what was read least
+// recently, not an arbitrary entry.
+func TestMemoryEvictsLeastRecentlyUsed(t *testing.T) {
+	m := cache.NewMemory(nil)
+	m.SetLimits(3, 1<<20)
+	ctx := context.Background()
+	set := func(k string) {
+		_ = m.SetMany(ctx, []cache.Entry{{Key: k, Value: []byte(k), TTL: time.Hour}})
+	}
+	set("a")
+	set("b")
+	set("c")
+	_, _ = m.MGet(ctx, []string{"a"}) // a is now the most recently used
+	set("d")
+	got, _ := m.MGet(ctx, []string{"a", "b", "c", "d"})
+	if string(got[0]) != "a" || got[1] != nil || string(got[2]) != "c" || string(got[3]) != "d" {
+		t.Fatalf("after a fourth entry in a store of three: %q, want a, nil, c, d", got)
+	}
+}
+
 func TestRedisKeepsTTL(t *testing.T) {
 	srv := redistest.Start(t)
 	c := srv.Client()

@@ -2,22 +2,30 @@ package cache
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-// Memory is an in-process Store for -demo and for running without Redis. It is bounded in
-// entries and in bytes (keys and values): past either bound it drops expired entries, then
-// arbitrary ones, so neither many small entries nor a few large ones (whole responses to
-// queries with large pages) can grow it without limit.
+// Memory is an in-process Store for -demo, for running without Redis, and for the fallback
+// while Redis fails. It is bounded in entries and in bytes (keys and values): past either
+// bound it drops the least recently used entries (github.com/hashicorp/golang-lru's
+// simplelru keeps the order), so neither many small entries nor a few large ones (whole
+// responses to queries with large pages) can grow it without limit, and what is read stays.
+//
+// A W-TinyLFU cache (github.com/maypok86/otter/v2) was weighed and not taken: it evicts a
+// new entry larger than its admission window (1% of the bound) at once, so the fallback would
+// drop every list over a third of a megabyte, the very entries it exists to keep.
 type Memory struct {
 	now        func() time.Time
 	maxEntries int
 	maxBytes   int
 
-	mu      sync.Mutex
-	entries map[string]memEntry
-	bytes   int
+	mu    sync.Mutex
+	lru   *simplelru.LRU[string, memEntry]
+	bytes int
 }
 
 type memEntry struct {
@@ -37,7 +45,10 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, maxEntries: DefaultMaxEntries, maxBytes: DefaultMaxBytes, entries: map[string]memEntry{}}
+	m := &Memory{now: now, maxEntries: DefaultMaxEntries, maxBytes: DefaultMaxBytes}
+	// The entry bound is enforced below, with the byte bound; the LRU's own is out of reach.
+	m.lru, _ = simplelru.NewLRU[string, memEntry](math.MaxInt, func(k string, e memEntry) { m.bytes -= entrySize(k, e.value) })
+	return m
 }
 
 // SetLimits changes the bounds (for tests and small deployments); non-positive keeps one.
@@ -50,16 +61,10 @@ func (m *Memory) SetLimits(maxEntries, maxBytes int) {
 	if maxBytes > 0 {
 		m.maxBytes = maxBytes
 	}
+	m.shrink(0, 0)
 }
 
 func entrySize(k string, v []byte) int { return len(k) + len(v) }
-
-func (m *Memory) remove(k string) {
-	if e, ok := m.entries[k]; ok {
-		m.bytes -= entrySize(k, e.value)
-		delete(m.entries, k)
-	}
-}
 
 // MGet implements Store.
 func (m *Memory) MGet(_ context.Context, keys []string) ([][]byte, error) {
@@ -68,11 +73,11 @@ func (m *Memory) MGet(_ context.Context, keys []string) ([][]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, k := range keys {
-		if e, ok := m.entries[k]; ok {
+		if e, ok := m.lru.Get(k); ok {
 			if now.Before(e.expires) {
 				out[i] = e.value
 			} else {
-				m.remove(k)
+				m.lru.Remove(k)
 			}
 		}
 	}
@@ -85,33 +90,23 @@ func (m *Memory) SetMany(_ context.Context, entries []Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range entries {
-		m.remove(e.Key)
+		m.lru.Remove(e.Key)
 		size := entrySize(e.Key, e.Value)
 		if e.TTL <= 0 || size > m.maxBytes/10 {
 			continue // deleted, or too large to keep without crowding out everything else
 		}
-		if len(m.entries) >= m.maxEntries || m.bytes+size > m.maxBytes {
-			m.evict(now, size)
-		}
-		m.entries[e.Key] = memEntry{value: e.Value, expires: now.Add(e.TTL)}
+		m.shrink(1, size)
+		m.lru.Add(e.Key, memEntry{value: e.Value, expires: now.Add(e.TTL)})
 		m.bytes += size
 	}
 	return nil
 }
 
-// evict makes room for an entry of size bytes: expired entries first, else arbitrary ones
-// (map order is random) down to nine tenths of both bounds.
-func (m *Memory) evict(now time.Time, size int) {
-	for k, e := range m.entries {
-		if !now.Before(e.expires) {
-			m.remove(k)
-		}
-	}
-	for k := range m.entries {
-		if len(m.entries) < m.maxEntries-m.maxEntries/10 && m.bytes+size <= m.maxBytes-m.maxBytes/10 {
-			break
-		}
-		m.remove(k)
+// shrink drops least recently used entries until n more entries of size bytes in all fit
+// both bounds.
+func (m *Memory) shrink(n, size int) {
+	for m.lru.Len() > 0 && (m.lru.Len()+n > m.maxEntries || m.bytes+size > m.maxBytes) {
+		m.lru.RemoveOldest()
 	}
 }
 
@@ -120,7 +115,7 @@ func (m *Memory) Del(_ context.Context, keys ...string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, k := range keys {
-		m.remove(k)
+		m.lru.Remove(k)
 	}
 	return nil
 }
@@ -136,5 +131,5 @@ func (m *Memory) Bytes() int {
 func (m *Memory) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.entries)
+	return m.lru.Len()
 }
