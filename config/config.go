@@ -90,8 +90,8 @@ type Redpanda struct {
 	Token        string        `env:"TOKEN"`
 	ClientID     string        `env:"CLIENT_ID"`
 	ClientSecret string        `env:"CLIENT_SECRET"`
-	// TokenURL is the OAuth2 token endpoint; empty means the client's documented one.
-	TokenURL string `env:"TOKEN_URL"`
+	// TokenURL is the OAuth2 token endpoint of the client credentials.
+	TokenURL string `env:"TOKEN_URL" envDefault:"https://auth.prd.cloud.redpanda.com/oauth/token"`
 }
 
 // Enabled reports whether any Redpanda credential is set.
@@ -268,10 +268,7 @@ func (c *Config) Validate() error {
 			need(r.ClientID != "", "INVITEGW_REDPANDA_CLIENT_ID", "when INVITEGW_REDPANDA_CLIENT_SECRET is set")
 			need(r.ClientSecret != "", "INVITEGW_REDPANDA_CLIENT_SECRET", "when INVITEGW_REDPANDA_CLIENT_ID is set")
 		}
-		errs = append(errs, checkURL("INVITEGW_REDPANDA_URL", r.URL))
-		if r.TokenURL != "" {
-			errs = append(errs, checkURL("INVITEGW_REDPANDA_TOKEN_URL", r.TokenURL))
-		}
+		errs = append(errs, checkURL("INVITEGW_REDPANDA_URL", r.URL), checkURL("INVITEGW_REDPANDA_TOKEN_URL", r.TokenURL))
 	}
 	if e := &c.Elastic; e.Enabled() {
 		need(e.APIKey != "", "INVITEGW_ELASTIC_API_KEY", "when INVITEGW_ELASTIC_ORGANIZATIONS is set")

@@ -43,6 +43,10 @@ const (
 	frToken        = "fr-test-token-0001"
 )
 
+// upstreamTimeout bounds each upstream call, as config's default does (5s): the clients
+// require one and substitute none.
+const upstreamTimeout = 5 * time.Second
+
 // env is a gateway wired to the three fakes, each on its own real socket.
 type env struct {
 	rp  *redpandafake.Server
@@ -160,20 +164,20 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	if o.policy != nil {
 		pol = o.policy
 	}
-	rpOpts := redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Token: rpToken, Policy: pol()}
+	rpOpts := redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Timeout: upstreamTimeout, Token: rpToken, Policy: pol()}
 	if o.rpClientCredentials {
-		rpOpts = redpanda.Options{BaseURL: e.rpURL, HTTP: hc, ClientID: rpClientID, ClientSecret: rpClientSecret,
+		rpOpts = redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Timeout: upstreamTimeout, ClientID: rpClientID, ClientSecret: rpClientSecret,
 			TokenURL: e.rpURL + "/oauth/token", Policy: pol()}
 	}
 	rp, err := redpanda.NewClient(rpOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, APIKey: o.ecKey, Policy: pol()})
+	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, Timeout: upstreamTimeout, APIKey: o.ecKey, Policy: pol()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr, err := frontier.NewClient(frontier.Options{BaseURL: e.frURL, HTTP: hc, Token: frToken, Protocol: *frontierProtocol, Policy: pol()})
+	fr, err := frontier.NewClient(frontier.Options{BaseURL: e.frURL, HTTP: hc, Timeout: upstreamTimeout, Token: frToken, Protocol: *frontierProtocol, Policy: pol()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,8 @@ import (
 	"github.com/sony/gobreaker/v2"
 )
 
-// Defaults for every upstream call.
+// Bounds of every upstream call.
 const (
-	DefaultTimeout = 5 * time.Second
 	// DefaultMaxBody bounds a response body. The largest legitimate reply (a 100-item Redpanda
 	// page, or an org's whole Elastic/Frontier list) is far below it.
 	DefaultMaxBody = 8 << 20
@@ -61,7 +60,7 @@ type Caller struct {
 	Provider  string
 	BaseURL   string
 	HTTP      *http.Client
-	Timeout   time.Duration // per call; DefaultTimeout when zero
+	Timeout   time.Duration // per call; required (see CheckTimeout)
 	MaxBody   int64         // DefaultMaxBody when zero
 	Authorize func(ctx context.Context, r *http.Request) error
 	DecodeErr ErrorDecoder
@@ -118,7 +117,12 @@ func (c *Caller) run(ctx context.Context, op string, idempotent bool, try func()
 }
 
 func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, TimeoutOr(c.Timeout))
+	if c.Timeout <= 0 {
+		// A Caller built without one (clients check theirs with CheckTimeout): every call
+		// fails the same way, before any request.
+		return fmt.Errorf("%s: %s: timeout must be positive, got %v", c.Provider, op, c.Timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 
 	fail := func(kind error, status int, err error) *Error {

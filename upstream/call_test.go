@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/invitegw/invitegw/upstream"
 )
@@ -45,7 +47,7 @@ func TestBodies(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), MaxBody: maxBody}
+	c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), Timeout: 5 * time.Second, MaxBody: maxBody}
 
 	type reply struct {
 		Name string `json:"name"`
@@ -91,7 +93,7 @@ func TestRawBody(t *testing.T) {
 		_, _ = w.Write([]byte(tests[current].body))
 	}))
 	defer srv.Close()
-	c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client()}
+	c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), Timeout: 5 * time.Second}
 	var first upstream.RawBody
 	for i, tt := range tests {
 		current = i
@@ -109,6 +111,37 @@ func TestRawBody(t *testing.T) {
 	}
 	if string(first) != tests[0].body {
 		t.Fatalf("the first body changed when later ones were read: %q", first)
+	}
+}
+
+// TestCallerRequiresTimeout: a Caller without a positive Timeout substitutes none; every call
+// fails with the same error before a request is sent.
+func TestCallerRequiresTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		wantErr string
+	}{
+		{name: "zero", timeout: 0, wantErr: "test: op: timeout must be positive, got 0s"},
+		{name: "negative", timeout: -time.Millisecond, wantErr: "test: op: timeout must be positive, got -1ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var requests atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				requests.Add(1)
+				_, _ = w.Write([]byte(`{}`))
+			}))
+			defer srv.Close()
+			c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), Timeout: tt.timeout}
+			err := c.Do(context.Background(), "op", http.MethodGet, "/", nil, nil)
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if n := requests.Load(); n != 0 {
+				t.Fatalf("%d requests sent, want 0", n)
+			}
+		})
 	}
 }
 

@@ -10,17 +10,17 @@ import (
 	"time"
 )
 
-// What every provider client does the same way: check its base URL, default its HTTP client
-// and timeout, name its credential, and put an ID into a path. One copy each, so the providers
+// What every provider client does the same way: check its base URL and timeout, default its
+// HTTP client, name its credential, and put an ID into a path. One copy each, so the providers
 // cannot drift apart.
+//
+// The checks substitute nothing: the defaults of URLs and timeouts are config's (its envDefault
+// tags), so a client given an empty one says so instead of choosing its own.
 
-// CheckBaseURL returns s, or def when s is empty, without trailing slashes, after checking that
-// it is an absolute http(s) URL without query or fragment: the client appends paths to it. what
-// names the URL in the error ("base url", "token url").
-func CheckBaseURL(provider, what, s, def string) (string, error) {
-	if s == "" {
-		s = def
-	}
+// CheckBaseURL returns s without trailing slashes, after checking that it is set and an
+// absolute http(s) URL without query or fragment: the client appends paths to it. what names
+// the URL in the error ("base url", "token url").
+func CheckBaseURL(provider, what, s string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("%s: %s is required", provider, what)
 	}
@@ -32,20 +32,23 @@ func CheckBaseURL(provider, what, s, def string) (string, error) {
 	return s, nil
 }
 
-// HTTPClientOr is hc, or a client of its own from NewHTTPClient when hc is nil.
+// CheckTimeout fails unless d, the bound of each call to provider, is positive: a zero
+// timeout would fail every call at once, and a client has no business picking another.
+func CheckTimeout(provider string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%s: timeout must be positive, got %v", provider, d)
+	}
+	return nil
+}
+
+// HTTPClientOr is hc, or a client of its own from NewHTTPClient when hc is nil. Unlike a URL or
+// a timeout, no setting owns the HTTP client: nil only means "no pool to share", and the client
+// substituted is the one NewHTTPClient gives production, so nothing is decided here.
 func HTTPClientOr(hc *http.Client) *http.Client {
 	if hc == nil {
 		return NewHTTPClient()
 	}
 	return hc
-}
-
-// TimeoutOr is d, or DefaultTimeout when d is not positive.
-func TimeoutOr(d time.Duration) time.Duration {
-	if d <= 0 {
-		return DefaultTimeout
-	}
-	return d
 }
 
 // CredentialID is the hex SHA-256 of a credential: it separates cache entries by tenant without

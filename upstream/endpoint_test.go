@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 )
@@ -9,14 +10,14 @@ import (
 func TestCheckBaseURL(t *testing.T) {
 	tests := []struct {
 		name    string
-		s, def  string
+		s       string
 		want    string
 		wantErr string
 	}{
-		{name: "default when empty", def: "https://api.example.com", want: "https://api.example.com"},
+		{name: "plain host", s: "https://api.example.com", want: "https://api.example.com"},
 		{name: "trailing slashes dropped", s: "http://127.0.0.1:8080//", want: "http://127.0.0.1:8080"},
 		{name: "path prefix kept", s: "https://proxy.example.com/frontier/", want: "https://proxy.example.com/frontier"},
-		{name: "required without a default", wantErr: "p: base url is required"},
+		{name: "empty is refused, never defaulted", wantErr: "p: base url is required"},
 		{name: "relative url", s: "/api", wantErr: "p: base url must be an absolute http(s) url without query"},
 		{name: "other scheme", s: "ftp://example.com", wantErr: "p: base url must be an absolute http(s) url without query"},
 		{name: "query", s: "https://example.com?a=1", wantErr: "p: base url must be an absolute http(s) url without query"},
@@ -25,7 +26,7 @@ func TestCheckBaseURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := CheckBaseURL("p", "base url", tt.s, tt.def)
+			got, err := CheckBaseURL("p", "base url", tt.s)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -39,15 +40,40 @@ func TestCheckBaseURL(t *testing.T) {
 	}
 }
 
-func TestDefaults(t *testing.T) {
+func TestHTTPClientOr(t *testing.T) {
 	if hc := HTTPClientOr(nil); hc == nil || hc.Timeout == 0 {
 		t.Errorf("HTTPClientOr(nil) = %+v, want a client with a timeout", hc)
 	}
-	tests := []struct{ in, want time.Duration }{{0, DefaultTimeout}, {-1, DefaultTimeout}, {time.Second, time.Second}}
+	hc := &http.Client{}
+	if got := HTTPClientOr(hc); got != hc {
+		t.Errorf("HTTPClientOr(hc) = %p, want hc %p", got, hc)
+	}
+}
+
+func TestCheckTimeout(t *testing.T) {
+	tests := []struct {
+		name    string
+		d       time.Duration
+		wantErr string
+	}{
+		{name: "zero is refused, never defaulted", d: 0, wantErr: "p: timeout must be positive, got 0s"},
+		{name: "negative is refused", d: -time.Second, wantErr: "p: timeout must be positive, got -1s"},
+		{name: "a nanosecond is positive", d: time.Nanosecond},
+		{name: "five seconds", d: 5 * time.Second},
+	}
 	for _, tt := range tests {
-		if got := TimeoutOr(tt.in); got != tt.want {
-			t.Errorf("TimeoutOr(%v) = %v, want %v", tt.in, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckTimeout("p", tt.d)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("err = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tt.wantErr {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

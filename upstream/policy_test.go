@@ -26,7 +26,7 @@ func server(t *testing.T) (*fakeserver.Recorder, *upstream.Caller) {
 	}))
 	t.Cleanup(srv.Close)
 	retry := &upstream.Retry{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond, MaxWait: 2 * time.Second}
-	return rec, &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), Policy: &upstream.Policy{Retry: retry}}
+	return rec, &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), Timeout: 5 * time.Second, Policy: &upstream.Policy{Retry: retry}}
 }
 
 func TestRetries(t *testing.T) {

@@ -22,25 +22,24 @@ import (
 	"github.com/invitegw/invitegw/upstream"
 )
 
-// DefaultBaseURL is Elastic Cloud's public API host. The client appends the /api/v1 base path,
-// so a GovCloud or test URL is given the same way (scheme and host only).
-const DefaultBaseURL = "https://api.elastic-cloud.com"
-
-// basePath is the API version prefix of every path (swagger basePath).
+// basePath is the API version prefix of every path (swagger basePath). The client appends it
+// to Options.BaseURL, so the public host, a GovCloud or a test URL is given the same way
+// (scheme and host only).
 const basePath = "/api/v1"
 
 // provider names this upstream in errors and logs.
 const provider = "elastic"
 
-// Options configures a Client. Zero values mean the documented defaults.
+// Options configures a Client. The client substitutes no default for BaseURL or Timeout:
+// config's tags hold them (the public host is https://api.elastic-cloud.com).
 type Options struct {
-	// BaseURL is scheme and host, without /api/v1; DefaultBaseURL when empty.
+	// BaseURL is scheme and host, without /api/v1. Required.
 	BaseURL string
 	// HTTP is the client to send requests with; upstream.NewHTTPClient() when nil.
 	HTTP *http.Client
 	// Policy is wrapped around every call (observation, retries); nil for none.
 	Policy *upstream.Policy
-	// Timeout bounds each call; upstream.DefaultTimeout when zero.
+	// Timeout bounds each call. Required, and positive.
 	Timeout time.Duration
 	// APIKey is an Elastic Cloud API key (created by an organization owner). Required.
 	APIKey string
@@ -53,13 +52,16 @@ type Client struct {
 }
 
 // NewClient validates o and returns a client. It fails without an API key, because every
-// Elastic Cloud endpoint requires one.
+// Elastic Cloud endpoint requires one, and without a base URL or a positive timeout.
 func NewClient(o Options) (*Client, error) {
 	if o.APIKey == "" {
 		return nil, errors.New("elastic: api key is required")
 	}
-	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, DefaultBaseURL)
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL)
 	if err != nil {
+		return nil, err
+	}
+	if err := upstream.CheckTimeout(provider, o.Timeout); err != nil {
 		return nil, err
 	}
 	auth := "ApiKey " + o.APIKey
@@ -69,7 +71,7 @@ func NewClient(o Options) (*Client, error) {
 			BaseURL:  base + basePath,
 			HTTP:     upstream.HTTPClientOr(o.HTTP),
 			Policy:   o.Policy,
-			Timeout:  upstream.TimeoutOr(o.Timeout),
+			Timeout:  o.Timeout,
 			Authorize: func(_ context.Context, r *http.Request) error {
 				r.Header.Set("Authorization", auth)
 				return nil

@@ -19,7 +19,11 @@ import (
 )
 
 const (
-	testKey   = "essu_c2VjcmV0LWFwaS1rZXk="
+	testKey = "essu_c2VjcmV0LWFwaS1rZXk="
+	// testTimeout is what config gives every client by default; NewClient requires one.
+	testTimeout = 5 * time.Second
+	// publicURL is Elastic Cloud's API host (FACTS.md section 2), config's default.
+	publicURL = "https://api.elastic-cloud.com"
 	testToken = "c4f3-SECRET-invitation-token-91ab"
 	testOrg   = "1234567890"
 )
@@ -84,6 +88,9 @@ func newFake(t *testing.T, o Options) (*elasticfake.Server, *Client) {
 	if o.APIKey == "" {
 		o.APIKey = testKey
 	}
+	if o.Timeout == 0 {
+		o.Timeout = testTimeout
+	}
 	c, err := NewClient(o)
 	if err != nil {
 		t.Fatal(err)
@@ -98,12 +105,18 @@ func TestNewClient(t *testing.T) {
 		wantErr  string
 		wantBase string
 	}{
-		{name: "empty key is refused", opts: Options{}, wantErr: "elastic: api key is required"},
-		{name: "relative base url is refused", opts: Options{APIKey: "k", BaseURL: "api.example"},
+		{name: "empty key is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout}, wantErr: "elastic: api key is required"},
+		{name: "relative base url is refused", opts: Options{APIKey: "k", BaseURL: "api.example", Timeout: testTimeout},
 			wantErr: "elastic: base url must be an absolute http(s) url without query"},
-		{name: "empty base url is the real api", opts: Options{APIKey: "k"},
+		{name: "empty base url is refused, not defaulted", opts: Options{APIKey: "k", Timeout: testTimeout},
+			wantErr: "elastic: base url is required"},
+		{name: "zero timeout is refused, not defaulted", opts: Options{APIKey: "k", BaseURL: publicURL},
+			wantErr: "elastic: timeout must be positive, got 0s"},
+		{name: "negative timeout is refused", opts: Options{APIKey: "k", BaseURL: publicURL, Timeout: -time.Second},
+			wantErr: "elastic: timeout must be positive, got -1s"},
+		{name: "the public api", opts: Options{APIKey: "k", BaseURL: publicURL, Timeout: testTimeout},
 			wantBase: "https://api.elastic-cloud.com/api/v1"},
-		{name: "trailing slash is trimmed", opts: Options{APIKey: "k", BaseURL: "http://127.0.0.1:9/"},
+		{name: "trailing slash is trimmed", opts: Options{APIKey: "k", BaseURL: "http://127.0.0.1:9/", Timeout: time.Second},
 			wantBase: "http://127.0.0.1:9/api/v1"},
 	}
 	for _, tt := range tests {
@@ -121,15 +134,15 @@ func TestNewClient(t *testing.T) {
 			if c.caller.BaseURL != tt.wantBase {
 				t.Errorf("base = %q, want %q", c.caller.BaseURL, tt.wantBase)
 			}
-			if c.caller.HTTP == nil || c.caller.Timeout != upstream.DefaultTimeout {
-				t.Errorf("defaults not applied: http %v, timeout %v", c.caller.HTTP, c.caller.Timeout)
+			if c.caller.HTTP == nil || c.caller.Timeout != tt.opts.Timeout {
+				t.Errorf("http %v, timeout %v; want a client and timeout %v", c.caller.HTTP, c.caller.Timeout, tt.opts.Timeout)
 			}
 		})
 	}
 }
 
 func TestCredentialID(t *testing.T) {
-	c, err := NewClient(Options{APIKey: testKey})
+	c, err := NewClient(Options{BaseURL: publicURL, Timeout: testTimeout, APIKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +150,7 @@ func TestCredentialID(t *testing.T) {
 	if got, want := c.CredentialID(), hex.EncodeToString(sum[:]); got != want {
 		t.Errorf("CredentialID = %q, want %q", got, want)
 	}
-	other, _ := NewClient(Options{APIKey: testKey + "x"})
+	other, _ := NewClient(Options{BaseURL: publicURL, Timeout: testTimeout, APIKey: testKey + "x"})
 	if other.CredentialID() == c.CredentialID() {
 		t.Error("two keys share a credential id")
 	}
@@ -281,7 +294,7 @@ func TestDecodeTolerance(t *testing.T) {
 			`"organization":{"id":"o","name":"n","new_field":{"x":1}},"role_assignments":{"deployment":[{"role_id":"r"}],"future_kind":[{}]},"extra":true}]}`))
 	}))
 	defer srv.Close()
-	c, err := NewClient(Options{BaseURL: srv.URL, APIKey: testKey})
+	c, err := NewClient(Options{BaseURL: srv.URL, Timeout: testTimeout, APIKey: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +479,7 @@ func TestErrorsFromOtherBodies(t *testing.T) {
 				_, _ = w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			c, err := NewClient(Options{BaseURL: srv.URL, APIKey: testKey})
+			c, err := NewClient(Options{BaseURL: srv.URL, Timeout: testTimeout, APIKey: testKey})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -53,7 +53,7 @@ type Options struct {
 	HTTP *http.Client
 	// Policy is wrapped around every call (observation, retries); nil for none.
 	Policy *upstream.Policy
-	// Timeout bounds each call; upstream.DefaultTimeout when zero.
+	// Timeout bounds each call. Required, and positive: config holds its default.
 	Timeout time.Duration
 	// Token is sent as `Authorization: Bearer <Token>`.
 	Token string
@@ -82,13 +82,16 @@ type transport interface {
 	listOrganizationGroups(ctx context.Context, orgID string) ([]Group, error)
 }
 
-// NewClient validates o and returns a client. It fails without a base URL, with an unknown
-// protocol, without a credential, or with both kinds of credential: a silent choice between a
-// token and client credentials would call Frontier as a principal the operator did not mean.
+// NewClient validates o and returns a client. It fails without a base URL or a positive
+// timeout, with an unknown protocol, without a credential, or with both kinds of credential: a
+// silent choice between a token and client credentials would call Frontier as a principal the
+// operator did not mean.
 func NewClient(o Options) (*Client, error) {
-	// No default: Frontier is self-hosted.
-	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, "")
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL)
 	if err != nil {
+		return nil, err
+	}
+	if err := upstream.CheckTimeout(provider, o.Timeout); err != nil {
 		return nil, err
 	}
 	protocol := o.Protocol
@@ -108,7 +111,7 @@ func NewClient(o Options) (*Client, error) {
 		BaseURL:  base,
 		HTTP:     upstream.HTTPClientOr(o.HTTP),
 		Policy:   o.Policy,
-		Timeout:  upstream.TimeoutOr(o.Timeout),
+		Timeout:  o.Timeout,
 	}
 	var t transport
 	switch protocol {

@@ -29,6 +29,8 @@ const (
 	testClientID = "5f1c7f3e-2a7b-4d0e-9c1a-7e3b2d4f6a80"
 	testSecret   = "c2VjcmV0LWNsaWVudC1zZWNyZXQ"
 	testOrg      = "b9c4f4e2-9b9a-4c1a-8f1a-2b9b9b9b9b9b"
+	// testTimeout is what config gives every client by default; NewClient requires one.
+	testTimeout = 5 * time.Second
 )
 
 var (
@@ -71,6 +73,9 @@ func newFake(t *testing.T, o Options) (*frontierfake.Server, *Client) {
 	if o.Token == "" && o.ClientID == "" && o.ClientSecret == "" {
 		o.Token = testToken
 	}
+	if o.Timeout == 0 {
+		o.Timeout = testTimeout
+	}
 	c, err := NewClient(o)
 	if err != nil {
 		t.Fatal(err)
@@ -88,45 +93,49 @@ func TestNewClient(t *testing.T) {
 		// wantProtocol is ProtocolREST when empty.
 		wantProtocol string
 	}{
-		{name: "empty base url is refused", opts: Options{Token: "t"},
+		{name: "empty base url is refused, not defaulted", opts: Options{Timeout: testTimeout, Token: "t"},
 			wantErr: "frontier: base url is required"},
-		{name: "relative base url is refused", opts: Options{Token: "t", BaseURL: "frontier.internal"},
+		{name: "zero timeout is refused, not defaulted", opts: Options{BaseURL: "https://f.example", Token: "t"},
+			wantErr: "frontier: timeout must be positive, got 0s"},
+		{name: "negative timeout is refused", opts: Options{BaseURL: "https://f.example", Token: "t", Timeout: -time.Second},
+			wantErr: "frontier: timeout must be positive, got -1s"},
+		{name: "relative base url is refused", opts: Options{Timeout: testTimeout, Token: "t", BaseURL: "frontier.internal"},
 			wantErr: "frontier: base url must be an absolute http(s) url without query"},
-		{name: "base url with a query is refused", opts: Options{Token: "t", BaseURL: "https://f.example/?x=1"},
+		{name: "base url with a query is refused", opts: Options{Timeout: testTimeout, Token: "t", BaseURL: "https://f.example/?x=1"},
 			wantErr: "frontier: base url must be an absolute http(s) url without query"},
-		{name: "no credential is refused", opts: Options{BaseURL: "https://f.example"},
+		{name: "no credential is refused", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example"},
 			wantErr: "frontier: a token or a client id and secret is required"},
 		{name: "both kinds of credential are refused",
-			opts:    Options{BaseURL: "https://f.example", Token: "t", ClientID: "id", ClientSecret: "s"},
+			opts:    Options{Timeout: testTimeout, BaseURL: "https://f.example", Token: "t", ClientID: "id", ClientSecret: "s"},
 			wantErr: "frontier: give a token or a client id and secret, not both"},
-		{name: "client id without secret is refused", opts: Options{BaseURL: "https://f.example", ClientID: "id"},
+		{name: "client id without secret is refused", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example", ClientID: "id"},
 			wantErr: "frontier: client id and client secret must be given together"},
-		{name: "client secret without id is refused", opts: Options{BaseURL: "https://f.example", ClientSecret: "s"},
+		{name: "client secret without id is refused", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example", ClientSecret: "s"},
 			wantErr: "frontier: client id and client secret must be given together"},
 		{name: "client id with a colon is refused",
-			opts:    Options{BaseURL: "https://f.example", ClientID: "a:b", ClientSecret: "s"},
+			opts:    Options{Timeout: testTimeout, BaseURL: "https://f.example", ClientID: "a:b", ClientSecret: "s"},
 			wantErr: "frontier: client id must not contain a colon"},
-		{name: "token is sent as bearer", opts: Options{BaseURL: "https://f.example", Token: testToken},
+		{name: "token is sent as bearer", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example", Token: testToken},
 			wantBase: "https://f.example/v1beta1", wantAuth: bearer},
 		{name: "client credentials are sent as basic",
-			opts:     Options{BaseURL: "http://127.0.0.1:8000/", ClientID: testClientID, ClientSecret: testSecret},
+			opts:     Options{Timeout: testTimeout, BaseURL: "http://127.0.0.1:8000/", ClientID: testClientID, ClientSecret: testSecret},
 			wantBase: "http://127.0.0.1:8000/v1beta1", wantAuth: basic},
-		{name: "a proxy path prefix is kept", opts: Options{BaseURL: "https://gw.example/frontier/", Token: testToken},
+		{name: "a proxy path prefix is kept", opts: Options{Timeout: testTimeout, BaseURL: "https://gw.example/frontier/", Token: testToken},
 			wantBase: "https://gw.example/frontier/v1beta1", wantAuth: bearer},
-		{name: "rest by name", opts: Options{BaseURL: "https://f.example", Token: testToken, Protocol: "rest"},
+		{name: "rest by name", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example", Token: testToken, Protocol: "rest"},
 			wantBase: "https://f.example/v1beta1", wantAuth: bearer},
 		{name: "connect calls the service path",
-			opts:     Options{BaseURL: "http://127.0.0.1:8002", Token: testToken, Protocol: "connect"},
+			opts:     Options{Timeout: testTimeout, BaseURL: "http://127.0.0.1:8002", Token: testToken, Protocol: "connect"},
 			wantBase: "http://127.0.0.1:8002/raystack.frontier.v1beta1.FrontierService", wantAuth: bearer,
 			wantProtocol: ProtocolConnect},
 		{name: "connect keeps a routing prefix and sends basic",
-			opts: Options{BaseURL: "https://gw.example/frontier-connect/", ClientID: testClientID, ClientSecret: testSecret,
+			opts: Options{Timeout: testTimeout, BaseURL: "https://gw.example/frontier-connect/", ClientID: testClientID, ClientSecret: testSecret,
 				Protocol: ProtocolConnect},
 			wantBase: "https://gw.example/frontier-connect/raystack.frontier.v1beta1.FrontierService", wantAuth: basic,
 			wantProtocol: ProtocolConnect},
-		{name: "unknown protocol is refused", opts: Options{BaseURL: "https://f.example", Token: "t", Protocol: "grpc"},
+		{name: "unknown protocol is refused", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example", Token: "t", Protocol: "grpc"},
 			wantErr: `frontier: unknown protocol "grpc" (want "rest" or "connect")`},
-		{name: "protocol names are exact", opts: Options{BaseURL: "https://f.example", Token: "t", Protocol: "Connect"},
+		{name: "protocol names are exact", opts: Options{Timeout: testTimeout, BaseURL: "https://f.example", Token: "t", Protocol: "Connect"},
 			wantErr: `frontier: unknown protocol "Connect" (want "rest" or "connect")`},
 	}
 	for _, tt := range tests {
@@ -149,8 +158,8 @@ func TestNewClient(t *testing.T) {
 			if caller.BaseURL != tt.wantBase {
 				t.Errorf("base = %q, want %q", caller.BaseURL, tt.wantBase)
 			}
-			if caller.HTTP == nil || caller.Timeout != upstream.DefaultTimeout {
-				t.Errorf("defaults not applied: http %v, timeout %v", caller.HTTP, caller.Timeout)
+			if caller.HTTP == nil || caller.Timeout != tt.opts.Timeout {
+				t.Errorf("http %v, timeout %v; want a client and timeout %v", caller.HTTP, caller.Timeout, tt.opts.Timeout)
 			}
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			if err := caller.Authorize(context.Background(), r); err != nil || r.Header.Get("Authorization") != tt.wantAuth {
@@ -195,7 +204,7 @@ func TestCredentialID(t *testing.T) {
 	seen := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.opts.BaseURL = "https://f.example"
+			tt.opts.BaseURL, tt.opts.Timeout = "https://f.example", testTimeout
 			c, err := NewClient(tt.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -536,7 +545,7 @@ func TestDecodeTolerance(t *testing.T) {
 				_, _ = w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			c, err := NewClient(Options{BaseURL: srv.URL, Token: testToken})
+			c, err := NewClient(Options{BaseURL: srv.URL, Timeout: testTimeout, Token: testToken})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -835,7 +844,7 @@ func TestErrorsFromOtherBodies(t *testing.T) {
 				_, _ = w.Write([]byte(tt.body))
 			}))
 			defer srv.Close()
-			c, err := NewClient(Options{BaseURL: srv.URL, Token: testToken})
+			c, err := NewClient(Options{BaseURL: srv.URL, Timeout: testTimeout, Token: testToken})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -948,7 +957,7 @@ func connectServer(t *testing.T, status int, contentType, body string) *Client {
 		_, _ = w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewClient(Options{BaseURL: srv.URL, Token: testToken, Protocol: ProtocolConnect})
+	c, err := NewClient(Options{BaseURL: srv.URL, Timeout: testTimeout, Token: testToken, Protocol: ProtocolConnect})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,12 +25,6 @@ import (
 	"github.com/invitegw/invitegw/upstream"
 )
 
-// DefaultBaseURL is the Control Plane API; the same host serves every organization.
-const DefaultBaseURL = "https://api.redpanda.com"
-
-// DefaultTokenURL is Redpanda's production Auth0 token endpoint.
-const DefaultTokenURL = "https://auth.prd.cloud.redpanda.com/oauth/token"
-
 // DefaultAudience is the audience a production token must be issued for. Redpanda's current
 // docs omit it, but Terraform and the older quickstart send it (FACTS.md 1.2).
 const DefaultAudience = "cloudv2-production.redpanda.cloud"
@@ -45,18 +39,21 @@ const pageSize = 100
 // provider names this upstream in errors and logs.
 const provider = "redpanda"
 
-// Options configures a Client. Zero values mean the documented defaults. Give either Token or
-// both ClientID and ClientSecret.
+// Options configures a Client. Give either Token or both ClientID and ClientSecret. BaseURL,
+// Timeout and (with client credentials) TokenURL are required: config's tags hold their
+// defaults, and the client substitutes none. Audience and MaxPages, which no setting owns,
+// have the defaults below when zero.
 type Options struct {
-	// BaseURL is scheme and host, without /v1; DefaultBaseURL when empty.
+	// BaseURL is scheme and host, without /v1 (https://api.redpanda.com for every
+	// organization). Required.
 	BaseURL string
 	// HTTP sends the API calls and the token requests; upstream.NewHTTPClient() when nil.
 	HTTP *http.Client
 	// Policy is wrapped around every call (observation, retries); nil for none.
 	Policy *upstream.Policy
-	// Timeout bounds each request to the API, including the wait for a token;
-	// upstream.DefaultTimeout when zero. A call repeated after a 401 (see ClientID) gets a
-	// second Timeout for the second request.
+	// Timeout bounds each request to the API, including the wait for a token. Required, and
+	// positive. A call repeated after a 401 (see ClientID) gets a second Timeout for the
+	// second request.
 	Timeout time.Duration
 
 	// Token is a ready bearer token (it expires after an hour: for tests and short runs). It
@@ -68,8 +65,9 @@ type Options struct {
 	// rotated early), the client drops the token, fetches another and repeats that request
 	// once.
 	ClientID, ClientSecret string
-	// TokenURL and Audience select the Auth0 tenant; DefaultTokenURL and DefaultAudience when
-	// empty.
+	// TokenURL is the Auth0 token endpoint (production's is
+	// https://auth.prd.cloud.redpanda.com/oauth/token); required with ClientID, unused with
+	// Token. Audience is the audience asked for; DefaultAudience when empty.
 	TokenURL, Audience string
 
 	// MaxPages caps the pages ListUserInvites follows; DefaultMaxPages when zero.
@@ -88,7 +86,8 @@ type Client struct {
 
 // NewClient validates o and returns a client. It fails unless exactly one kind of credential
 // is given, because every Control Plane endpoint requires a token and two credentials would
-// leave it unclear which organization is meant.
+// leave it unclear which organization is meant; and without a base URL, a positive timeout, or
+// (with client credentials) a token URL.
 func NewClient(o Options) (*Client, error) {
 	hasToken := o.Token != ""
 	hasCreds := o.ClientID != "" || o.ClientSecret != ""
@@ -100,11 +99,14 @@ func NewClient(o Options) (*Client, error) {
 	case o.MaxPages < 0:
 		return nil, errors.New("redpanda: max pages must not be negative")
 	}
-	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL, DefaultBaseURL)
+	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL)
 	if err != nil {
 		return nil, err
 	}
-	hc, timeout := upstream.HTTPClientOr(o.HTTP), upstream.TimeoutOr(o.Timeout)
+	if err := upstream.CheckTimeout(provider, o.Timeout); err != nil {
+		return nil, err
+	}
+	hc, timeout := upstream.HTTPClientOr(o.HTTP), o.Timeout
 	maxPages := o.MaxPages
 	if maxPages == 0 {
 		maxPages = DefaultMaxPages
@@ -123,7 +125,10 @@ func NewClient(o Options) (*Client, error) {
 		}
 		material = "token\x00" + o.Token
 	} else {
-		tokenURL, err := upstream.CheckBaseURL(provider, "token url", o.TokenURL, DefaultTokenURL)
+		if o.TokenURL == "" {
+			return nil, errors.New("redpanda: token url is required with client credentials")
+		}
+		tokenURL, err := upstream.CheckBaseURL(provider, "token url", o.TokenURL)
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,12 @@ const (
 	testClientID = "svc-client-42"
 	testSecret   = "svc-secret-DO-NOT-LEAK"
 	testOrgID    = "cnl3b0f7a2gq9s8d1e0g"
+	// testTimeout is what config gives every client by default; NewClient requires one.
+	testTimeout = 5 * time.Second
+	// publicURL and publicTokenURL are the production API and token endpoint (FACTS.md
+	// section 1), config's defaults.
+	publicURL      = "https://api.redpanda.com"
+	publicTokenURL = "https://auth.prd.cloud.redpanda.com/oauth/token"
 )
 
 var (
@@ -34,7 +40,7 @@ var (
 )
 
 // newFake starts a fake (with fo) and a client for it (with o; Token defaults to testToken
-// unless client credentials are given).
+// unless client credentials are given, TokenURL to the fake's, Timeout to testTimeout).
 func newFake(t *testing.T, fo redpandafake.Options, o Options) (*redpandafake.Server, *Client, string) {
 	t.Helper()
 	if fo.Token == "" && fo.ClientID == "" {
@@ -53,6 +59,9 @@ func newFake(t *testing.T, fo redpandafake.Options, o Options) (*redpandafake.Se
 	if o.ClientID != "" && o.TokenURL == "" {
 		o.TokenURL = srv.URL + "/oauth/token"
 	}
+	if o.Timeout == 0 {
+		o.Timeout = testTimeout
+	}
 	c, err := NewClient(o)
 	if err != nil {
 		t.Fatal(err)
@@ -60,12 +69,15 @@ func newFake(t *testing.T, fo redpandafake.Options, o Options) (*redpandafake.Se
 	return fake, c, srv.URL
 }
 
-// newHandlerClient serves h and returns a client for it.
+// newHandlerClient serves h and returns a client for it (Timeout defaults to testTimeout).
 func newHandlerClient(t *testing.T, o Options, h http.HandlerFunc) *Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	o.BaseURL, o.Token = srv.URL, testToken
+	if o.Timeout == 0 {
+		o.Timeout = testTimeout
+	}
 	c, err := NewClient(o)
 	if err != nil {
 		t.Fatal(err)
@@ -80,24 +92,37 @@ func TestNewClient(t *testing.T) {
 		wantErr  string
 		wantBase string
 	}{
-		{name: "no credential is refused", opts: Options{},
+		{name: "no credential is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout},
 			wantErr: "redpanda: a token or both client id and client secret are required"},
-		{name: "client id without secret is refused", opts: Options{ClientID: "id"},
+		{name: "client id without secret is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout, ClientID: "id", TokenURL: publicTokenURL},
 			wantErr: "redpanda: a token or both client id and client secret are required"},
-		{name: "secret without client id is refused", opts: Options{ClientSecret: "s"},
+		{name: "secret without client id is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout, ClientSecret: "s", TokenURL: publicTokenURL},
 			wantErr: "redpanda: a token or both client id and client secret are required"},
-		{name: "token and client credentials are refused", opts: Options{Token: "t", ClientID: "id", ClientSecret: "s"},
+		{name: "token and client credentials are refused",
+			opts:    Options{BaseURL: publicURL, Timeout: testTimeout, Token: "t", ClientID: "id", ClientSecret: "s", TokenURL: publicTokenURL},
 			wantErr: "redpanda: give either a token or client credentials, not both"},
-		{name: "relative base url is refused", opts: Options{Token: "t", BaseURL: "api.redpanda.com"},
+		{name: "empty base url is refused, not defaulted", opts: Options{Timeout: testTimeout, Token: "t"},
+			wantErr: "redpanda: base url is required"},
+		{name: "relative base url is refused", opts: Options{BaseURL: "api.redpanda.com", Timeout: testTimeout, Token: "t"},
 			wantErr: "redpanda: base url must be an absolute http(s) url without query"},
-		{name: "relative token url is refused", opts: Options{ClientID: "id", ClientSecret: "s", TokenURL: "/oauth/token"},
+		{name: "zero timeout is refused, not defaulted", opts: Options{BaseURL: publicURL, Token: "t"},
+			wantErr: "redpanda: timeout must be positive, got 0s"},
+		{name: "negative timeout is refused", opts: Options{BaseURL: publicURL, Timeout: -time.Second, Token: "t"},
+			wantErr: "redpanda: timeout must be positive, got -1s"},
+		{name: "client credentials without a token url are refused, not defaulted",
+			opts:    Options{BaseURL: publicURL, Timeout: testTimeout, ClientID: "id", ClientSecret: "s"},
+			wantErr: "redpanda: token url is required with client credentials"},
+		{name: "relative token url is refused",
+			opts:    Options{BaseURL: publicURL, Timeout: testTimeout, ClientID: "id", ClientSecret: "s", TokenURL: "/oauth/token"},
 			wantErr: "redpanda: token url must be an absolute http(s) url without query"},
-		{name: "negative page cap is refused", opts: Options{Token: "t", MaxPages: -1},
+		{name: "negative page cap is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout, Token: "t", MaxPages: -1},
 			wantErr: "redpanda: max pages must not be negative"},
-		{name: "empty base url is the real api", opts: Options{Token: "t"}, wantBase: DefaultBaseURL},
-		{name: "client credentials alone are enough", opts: Options{ClientID: "id", ClientSecret: "s"},
-			wantBase: DefaultBaseURL},
-		{name: "trailing slash is trimmed", opts: Options{Token: "t", BaseURL: "http://127.0.0.1:9/"},
+		{name: "a static token needs no token url", opts: Options{BaseURL: publicURL, Timeout: testTimeout, Token: "t"},
+			wantBase: publicURL},
+		{name: "client credentials with a token url are enough",
+			opts:     Options{BaseURL: publicURL, Timeout: time.Second, ClientID: "id", ClientSecret: "s", TokenURL: publicTokenURL},
+			wantBase: publicURL},
+		{name: "trailing slash is trimmed", opts: Options{BaseURL: "http://127.0.0.1:9/", Timeout: testTimeout, Token: "t"},
 			wantBase: "http://127.0.0.1:9"},
 	}
 	for _, tt := range tests {
@@ -115,8 +140,9 @@ func TestNewClient(t *testing.T) {
 			if c.caller.BaseURL != tt.wantBase {
 				t.Errorf("base = %q, want %q", c.caller.BaseURL, tt.wantBase)
 			}
-			if c.caller.HTTP == nil || c.caller.Timeout != upstream.DefaultTimeout || c.maxPages != DefaultMaxPages {
-				t.Errorf("defaults not applied: http %v, timeout %v, max pages %d", c.caller.HTTP, c.caller.Timeout, c.maxPages)
+			if c.caller.HTTP == nil || c.caller.Timeout != tt.opts.Timeout || c.maxPages != DefaultMaxPages {
+				t.Errorf("http %v, timeout %v, max pages %d; want a client, timeout %v and %d pages",
+					c.caller.HTTP, c.caller.Timeout, c.maxPages, tt.opts.Timeout, DefaultMaxPages)
 			}
 		})
 	}
@@ -125,6 +151,7 @@ func TestNewClient(t *testing.T) {
 func TestCredentialID(t *testing.T) {
 	id := func(o Options) string {
 		t.Helper()
+		o.BaseURL, o.Timeout, o.TokenURL = publicURL, testTimeout, publicTokenURL
 		c, err := NewClient(o)
 		if err != nil {
 			t.Fatal(err)
@@ -229,7 +256,7 @@ func TestListUserInvitesFollowsPages(t *testing.T) {
 			var log pageLog
 			srv := httptest.NewServer(log.wrap(fake))
 			t.Cleanup(srv.Close)
-			c, err := NewClient(Options{BaseURL: srv.URL, Token: testToken})
+			c, err := NewClient(Options{BaseURL: srv.URL, Timeout: testTimeout, Token: testToken})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -689,7 +716,7 @@ func TestClientCredentials(t *testing.T) {
 		// The abandoned fetch still holds the token source; the next call waits for it and
 		// uses its token instead of asking again.
 		unblock()
-		c.caller.Timeout = upstream.DefaultTimeout
+		c.caller.Timeout = testTimeout
 		if _, err := c.GetCurrentOrganization(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -794,7 +821,7 @@ func TestMissingTokenBody(t *testing.T) {
 	fake := redpandafake.New(redpandafake.Options{Token: testToken})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c := &Client{caller: upstream.Caller{Provider: provider, BaseURL: srv.URL, HTTP: srv.Client(), DecodeErr: decodeError}, maxPages: 1}
+	c := &Client{caller: upstream.Caller{Provider: provider, BaseURL: srv.URL, HTTP: srv.Client(), Timeout: testTimeout, DecodeErr: decodeError}, maxPages: 1}
 	_, err := c.ListUserInvites(context.Background())
 	var ue *upstream.Error
 	var info *ErrorInfo
