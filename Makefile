@@ -1,9 +1,9 @@
 # invitegw: `make test` runs every check CI runs; `make run` starts the demo.
 GO ?= go
 
-.PHONY: test vet fmt-check generate-check run e2e fuzz bench build image image-check
+.PHONY: test vet fmt-check generate-check run e2e fuzz bench build image image-check graphiql-assets graphiql-check
 
-test: fmt-check vet generate-check
+test: fmt-check vet generate-check graphiql-check
 	$(GO) test -race -count=1 ./...
 	# The gateway's whole test table again, against Frontier's Connect API.
 	$(GO) test -race -count=1 ./gateway -frontier-protocol=connect
@@ -83,3 +83,24 @@ image: build
 # of it is static and answers a query with -demo.
 image-check: image
 	IMAGE=$(IMAGE) VERSION=$(VERSION) REVISION=$(REVISION) scripts/image-check
+
+# GraphiQL's assets come from the npm packages pinned in graphiql/package.json (and its lock):
+# this copies them, with their licenses, into graphiql/assets/vendor, which the binary embeds
+# and which is committed (a fresh clone builds without npm). graphiql-check (in make test)
+# fails when the committed files are not what the pinned packages hold.
+GRAPHIQL_VENDOR = graphiql/assets/vendor
+graphiql-assets: graphiql/node_modules
+	cp graphiql/node_modules/react/umd/react.production.min.js \
+	   graphiql/node_modules/react-dom/umd/react-dom.production.min.js \
+	   graphiql/node_modules/graphiql/graphiql.min.js \
+	   graphiql/node_modules/graphiql/graphiql.min.css $(GRAPHIQL_VENDOR)/
+	cp graphiql/node_modules/react/LICENSE $(GRAPHIQL_VENDOR)/LICENSE.react
+	cp graphiql/node_modules/graphiql/LICENSE $(GRAPHIQL_VENDOR)/LICENSE.graphiql
+
+graphiql/node_modules: graphiql/package.json graphiql/package-lock.json
+	cd graphiql && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+graphiql-check: graphiql-assets
+	git diff --exit-code -- $(GRAPHIQL_VENDOR)
+	@test -z "$$(git ls-files --others --exclude-standard -- $(GRAPHIQL_VENDOR))" || { echo "untracked files in $(GRAPHIQL_VENDOR)"; exit 1; }

@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Providers:      set,
 		Logger:         logger,
 		Introspection:  cfg.Introspection,
+		GraphiQL:       cfg.GraphiQL,
 		APQ:            c.APQ(),
 		APIKeys:        cfg.APIKeys,
 		CORSOrigins:    cfg.CORSOrigins,
@@ -179,7 +180,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	url := "http://" + displayAddr(ln.Addr())
 	if cfg.Demo {
 		fmt.Fprintf(stdout, "invitegw demo: sample Redpanda, Elastic and Frontier (%s) upstreams running on loopback\n", cfg.Frontier.Protocol)
-		fmt.Fprintf(stdout, "GraphiQL:  %s/\nGraphQL:   %s/graphql\n", url, url)
+		if cfg.GraphiQL {
+			fmt.Fprintf(stdout, "GraphiQL:  %s/\n", url)
+		}
+		fmt.Fprintf(stdout, "GraphQL:   %s/graphql\n", url)
 	} else {
 		logger.Info("listening", "url", url+"/graphql")
 	}

@@ -25,6 +25,10 @@ type Config struct {
 	// INVITEGW_INTROSPECTION=true: the schema is no secret, but there is no reason to serve it
 	// to anyone who asks.
 	Introspection bool `env:"INTROSPECTION" envDefault:"false"`
+	// GraphiQL serves the GraphiQL IDE at /: INVITEGW_GRAPHIQL, when set, else on in -demo and
+	// otherwise as Introspection (GraphiQL cannot work without it).
+	GraphiQL    bool   `env:"-"`
+	GraphiQLEnv Toggle `env:"GRAPHIQL"`
 	// DemoFrontierProtocol is the protocol -demo's Frontier fake speaks (rest or connect).
 	DemoFrontierProtocol string `env:"DEMO_FRONTIER_PROTOCOL" envDefault:"rest"`
 	// DemoLatency delays every answer of -demo's fakes, to look like real upstreams.
@@ -188,6 +192,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.Demo {
 		// The demo wires its own sample upstreams; no provider needs to be configured.
 		c.Introspection = true
+	}
+	c.GraphiQL = c.GraphiQLEnv.Or(c.Introspection)
+	if c.Demo {
 		// No load balancer waits on a demo: Ctrl-C stops it at once unless a drain is set.
 		if getenv("INVITEGW_SHUTDOWN_DRAIN") == "" {
 			c.ShutdownDrain = 0

@@ -133,6 +133,32 @@ var parsers = map[reflect.Type]envparse.ParserFunc{
 		return nil, fmt.Errorf("must be on or off, got %q", v)
 	},
 	reflect.TypeOf(List(nil)): func(v string) (any, error) { return list(v), nil },
+	reflect.TypeOf(Toggle(0)): func(v string) (any, error) {
+		switch v {
+		case "true", "1":
+			return toggleOn, nil
+		case "false", "0":
+			return toggleOff, nil
+		}
+		return nil, fmt.Errorf("must be true or false, got %q", v)
+	},
+}
+
+// Toggle is a switch that may be left unset, to follow another setting.
+type Toggle int8
+
+const (
+	toggleUnset Toggle = iota
+	toggleOn
+	toggleOff
+)
+
+// Or is the toggle's value, or def when it was not set.
+func (t Toggle) Or(def bool) bool {
+	if t == toggleUnset {
+		return def
+	}
+	return t == toggleOn
 }
 
 // Off is a switch read as on or off, true when off.

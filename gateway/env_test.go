@@ -193,7 +193,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection,
+	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection, GraphiQL: !o.noIntrospection,
 		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if c != nil {
 		opts.APQ = c.APQ()

@@ -17,11 +17,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/invitegw/invitegw/graph"
+	"github.com/invitegw/invitegw/graphiql"
 	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
@@ -39,6 +39,8 @@ type Options struct {
 	// Introspection enables schema introspection (GraphiQL needs it). Federation's
 	// `_service { sdl }` answers either way (see federationSDL).
 	Introspection bool
+	// GraphiQL serves the GraphiQL IDE at / (package graphiql: offline, from the binary).
+	GraphiQL bool
 	// Loaders tunes the dataloaders. Default loaders.DefaultOptions.
 	Loaders *loaders.Options
 	// MaxBodyBytes bounds a GraphQL request body. Default 1 MiB.
@@ -69,7 +71,7 @@ type Options struct {
 // New returns the gateway's HTTP handler:
 //
 //	POST, GET /graphql  GraphQL over HTTP
-//	GET /               GraphiQL
+//	GET /               GraphiQL (Options.GraphiQL), its assets under /graphiql/
 //	GET /healthz        liveness
 //	GET /readyz         readiness (Options.Ready)
 //	GET /metrics        Prometheus metrics (Options.Metrics)
@@ -153,7 +155,10 @@ func New(o Options) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
-	mux.Handle("GET /{$}", playground.Handler("invitegw", "/graphql"))
+	if o.GraphiQL {
+		mux.Handle("GET /{$}", graphiql.Handler("invitegw", "/graphql", "/graphiql/"))
+		mux.Handle("GET /graphiql/", http.StripPrefix("/graphiql/", graphiql.Assets()))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

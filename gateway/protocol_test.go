@@ -251,3 +251,19 @@ func spreads(n int, format string) string {
 	}
 	return b.String()
 }
+
+// TestNoGraphiQLWithoutIntrospection: GraphiQL needs introspection, so an instance without it
+// serves neither the page nor its assets.
+func TestNoGraphiQLWithoutIntrospection(t *testing.T) {
+	e := newEnv(t, envOptions{noIntrospection: true})
+	for _, path := range []string{"/", "/graphiql/init.js"} {
+		resp, err := http.Get(e.gw.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+}
