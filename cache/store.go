@@ -11,8 +11,11 @@
 // kind is what is cached (inv, org, roles, groups); tenant is a hash of the provider, its
 // base URL and the credential that fetched the data (Tenant), so deployments or credentials
 // sharing one Redis never see each other's entries and no credential is ever in a key; id names
-// the item within the tenant (e.g. elastic:1004). Bump v1 when the stored format changes: old
-// entries are then simply never read again and expire.
+// the item within the tenant (e.g. elastic:1004). Bump v1 (Prefix) when the stored format
+// changes: old entries are then simply never read again and expire, and old and new instances
+// sharing a Redis during a rolling upgrade never read each other's entries (upgrade_test.go).
+// JSON decoding is lenient, so a changed shape under an unchanged version would be read as
+// wrong data: the bump is not optional.
 //
 // # Value format
 //
