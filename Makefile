@@ -1,7 +1,7 @@
 # invitegw: `make test` runs every check CI runs; `make run` starts the demo.
 GO ?= go
 
-.PHONY: test vet fmt-check generate-check run e2e fuzz bench build image image-check graphiql-assets graphiql-check
+.PHONY: test vet fmt-check generate-check run e2e fuzz bench build image image-check graphiql-assets graphiql-check helm-check
 
 test: fmt-check vet generate-check graphiql-check
 	$(GO) test -race -count=1 ./...
@@ -15,6 +15,7 @@ test: fmt-check vet generate-check graphiql-check
 	FUZZTIME=$(CI_FUZZTIME) scripts/fuzz
 	$(MAKE) e2e
 	$(MAKE) image-check
+	$(MAKE) helm-check
 
 # Every fuzz target (IDs, cursors, each upstream's JSON decoding) for FUZZTIME each: a duration
 # (30s) or an execution count (5000x). Durations can hit the Go 1.26 flake described above.
@@ -104,3 +105,17 @@ graphiql/node_modules: graphiql/package.json graphiql/package-lock.json
 graphiql-check: graphiql-assets
 	git diff --exit-code -- $(GRAPHIQL_VENDOR)
 	@test -z "$$(git ls-files --others --exclude-standard -- $(GRAPHIQL_VENDOR))" || { echo "untracked files in $(GRAPHIQL_VENDOR)"; exit 1; }
+
+# The Helm chart (deploy/helm/invitegw): lint it strictly, as installed by default and with every
+# optional object on, then check what it renders (deploy/helm's tests, behind the helm tag so
+# that ./... above never builds helm beside other tests). helm is built by the go command from
+# the module proxy: the first run builds it (about 7 minutes on 2 busy cores), later ones take it
+# from the build cache (about 10 s in all). deploy/helm/helm_test.go runs the same version.
+HELM ?= $(GO) run helm.sh/helm/v3/cmd/helm@v3.22.0
+HELM_OPTIONAL = --set autoscaling.enabled=true,podDisruptionBudget.enabled=true,serviceMonitor.enabled=true \
+	--set credentials.existingSecret=invitegw-credentials,redis.url=redis://redis:6379/0
+helm-check:
+	$(HELM) lint --strict deploy/helm/invitegw
+	$(HELM) lint --strict deploy/helm/invitegw $(HELM_OPTIONAL)
+	$(GO) vet -tags helm ./deploy/helm
+	$(GO) test -tags helm -count=1 ./deploy/helm
