@@ -143,20 +143,30 @@ func hugeQuery(size int) string {
 // GraphiQL's full introspection query stays well inside.
 func TestHugeQueriesRejectedBeforeValidation(t *testing.T) {
 	e := newEnv(t, envOptions{})
+	e.seed()
 	var manyFields, sameName strings.Builder
 	for i := range 1001 {
 		fmt.Fprintf(&manyFields, "f%d: __typename ", i)
 	}
-	for range 31 {
+	for range 101 {
 		sameName.WriteString("__typename ")
+	}
+	// Fragments that each spread the one below twice: 3 KB, 156 fields written, 2^26 once
+	// spread (depth, aliases and complexity walked it expanded, for seconds).
+	var doubling strings.Builder
+	doubling.WriteString("{ organizations { ...F26 } } fragment F0 on Organization { id } ")
+	for k := 1; k <= 26; k++ {
+		fmt.Fprintf(&doubling, "fragment F%d on Organization { invitations { nodes { organization { ...F%d } } "+
+			"edges { node { organization { ...F%d } } } } } ", k, k-1, k-1)
 	}
 	tests := []struct{ name, query, reason string }{
 		{"1 MiB of one field", hugeQuery(1<<20 - 100), "MAX_TOKENS"},
 		{"1001 fields", "{ " + manyFields.String() + "}", "MAX_FIELDS"},
-		{"31 fields of one name", "{ " + sameName.String() + "}", "MAX_FIELDS"},
-		{"31 fields of one name in a fragment", "{ ...F } fragment F on Query { " + sameName.String() + "}", "MAX_FIELDS"},
-		{"one field in 31 fragments", "{ " + spreads(31, "...F%d ") + "} " + spreads(31, "fragment F%d on Query { __typename } "), "MAX_FIELDS"},
-		{"51 spreads", "{ " + spreads(51, "...F%d ") + "} " + spreads(51, "fragment F%d on Query { f%[1]d: __typename } "), "MAX_FIELDS"},
+		{"fragments doubling per level", doubling.String(), "MAX_FIELDS"},
+		{"101 fields of one name", "{ " + sameName.String() + "}", "MAX_SAME_NAME"},
+		{"101 fields of one name in a fragment", "{ ...F } fragment F on Query { " + sameName.String() + "}", "MAX_SAME_NAME"},
+		{"one field in 101 fragments", "{ " + spreads(101, "...F%d ") + "} " + spreads(101, "fragment F%d on Query { __typename } "), "MAX_SAME_NAME"},
+		{"101 spreads", "{ " + spreads(101, "...F%d ") + "} " + spreads(101, "fragment F%d on Query { f%[1]d: __typename } "), "MAX_SPREADS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +188,13 @@ func TestHugeQueriesRejectedBeforeValidation(t *testing.T) {
 	tokens, fields := measure(t, introspection.Query)
 	t.Logf("introspection query: %d tokens, %d fields", tokens, fields)
 	if r := e.query(t, "{ "+sameName.String()[len("__typename "):]+"}", nil); len(r.Errors) > 0 {
-		t.Fatalf("30 fields of one name were refused: %s", r.raw)
+		t.Fatalf("100 fields of one name were refused: %s", r.raw)
+	}
+	// One fragment per component, all spread into one selection set (the Relay pattern).
+	relay := "{ invitations(first: 1) { nodes { " + spreads(31, "...C%d ") + "} } } " +
+		spreads(31, "fragment C%d on Invitation { __typename id } ")
+	if r := e.query(t, relay, nil); len(r.Errors) > 0 {
+		t.Fatalf("31 component fragments were refused: %.300s", r.raw)
 	}
 }
 
@@ -235,7 +251,7 @@ func BenchmarkRejectHugeQuery(b *testing.B) {
 				req.Header.Set("Content-Type", "application/json")
 				w := httptest.NewRecorder()
 				h.ServeHTTP(w, req)
-				if out := w.Body.Bytes(); !bytes.Contains(out, []byte(`"reason":"MAX_TOKENS"`)) && !bytes.Contains(out, []byte(`"reason":"MAX_FIELDS"`)) {
+				if out := w.Body.Bytes(); !bytes.Contains(out, []byte(`"reason":"MAX_`)) {
 					b.Fatalf("not refused by size: %.300s", w.Body.Bytes())
 				}
 			}

@@ -27,17 +27,17 @@ type Limits struct {
 	// plus headroom.
 	MaxComplexity int
 	// MaxTokens bounds a document's lexical tokens; MaxFields the fields it writes (each
-	// fragment once); MaxSameName the fields merged under one response name into a selection
-	// set (spreads expanded); MaxSpreads the fragments spread into one selection set. These
-	// are checked before validation, whose cost grows with their squares (see querySize).
-	// Defaults 5000, 1000, 30 and 50; gqlgen's full introspection query has 180 tokens and 69
-	// fields.
+	// fragment once; ten times as many once its fragments are spread); MaxSameName the
+	// fields merged under one response name into a selection set (spreads expanded);
+	// MaxSpreads the fragments spread into one selection set. These are checked before
+	// validation, whose cost grows with their squares (see querySize). Defaults 5000, 1000,
+	// 100 and 100; gqlgen's full introspection query has 180 tokens and 69 fields.
 	MaxTokens, MaxFields, MaxSameName, MaxSpreads int
 }
 
 // DefaultLimits are the production defaults.
 var DefaultLimits = Limits{MaxDepth: 10, MaxAliases: 30, MaxComplexity: 10_000,
-	MaxTokens: 5000, MaxFields: 1000, MaxSameName: 30, MaxSpreads: 50}
+	MaxTokens: 5000, MaxFields: 1000, MaxSameName: 100, MaxSpreads: 100}
 
 // withDefaults is l with DefaultLimits' value for each field that is not positive.
 func (l Limits) withDefaults() Limits {

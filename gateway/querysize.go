@@ -58,9 +58,11 @@ func (q *querySize) MutateOperationParameters(ctx context.Context, p *graphql.Ra
 		}
 		return nil // a syntax error: gqlgen's parse reports it as usual
 	}
-	sh := shape{doc: doc, limit: q.limits.MaxSameName, memo: map[string]map[string]int{}, visiting: map[string]bool{}}
+	sh := shape{doc: doc, limit: q.limits.MaxSameName, memo: map[string]map[string]int{}, visiting: map[string]bool{},
+		expandLimit: expandFactor * q.limits.MaxFields, expandedMemo: map[string]int{}}
 	for _, op := range doc.Operations {
 		sh.visit(op.SelectionSet)
+		sh.expandedMax = max(sh.expandedMax, sh.expanded(op.SelectionSet))
 	}
 	for _, f := range doc.Fragments {
 		sh.visit(f.SelectionSet)
@@ -68,11 +70,13 @@ func (q *querySize) MutateOperationParameters(ctx context.Context, p *graphql.Ra
 	switch {
 	case sh.fields > q.limits.MaxFields:
 		return limitError("MAX_FIELDS", fmt.Sprintf("query selects %d fields, more than the limit of %d", sh.fields, q.limits.MaxFields))
+	case sh.expandedMax > sh.expandLimit:
+		return limitError("MAX_FIELDS", fmt.Sprintf("query selects more than %d fields once its fragments are spread", sh.expandLimit))
 	case sh.sameName > q.limits.MaxSameName:
-		return limitError("MAX_FIELDS", fmt.Sprintf("query merges more than %d fields of one response name into one selection set",
+		return limitError("MAX_SAME_NAME", fmt.Sprintf("query merges more than %d fields of one response name into one selection set",
 			q.limits.MaxSameName))
 	case sh.spreads > q.limits.MaxSpreads:
-		return limitError("MAX_FIELDS", fmt.Sprintf("query spreads %d fragments into one selection set, more than the limit of %d",
+		return limitError("MAX_SPREADS", fmt.Sprintf("query spreads %d fragments into one selection set, more than the limit of %d",
 			sh.spreads, q.limits.MaxSpreads))
 	}
 	q.ok.Add(ctx, key, struct{}{})
@@ -87,12 +91,55 @@ func isTokenLimit(e *gqlerror.Error) bool {
 // shape measures what validation's cost grows with: the fields written (each fragment once),
 // and per selection set the fields merged under one response name (spreads expanded) and the
 // fragments spread into it, whose pairs are compared with each other.
+//
+// It also bounds the fields an operation selects once every spread is replaced by its
+// fragment: fragments that spread each other twice per level double that count per level
+// (26 levels in 3 KB), and whatever walks the operation after validation (depth, aliases,
+// complexity, execution) walks it expanded.
 type shape struct {
 	doc                       *ast.QueryDocument
 	limit                     int // counts saturate above it: only "over the limit" matters
 	fields, sameName, spreads int
 	memo                      map[string]map[string]int // fragment name -> merged response names
 	visiting                  map[string]bool           // fragments being expanded (cycles: validation's to report)
+
+	expandLimit, expandedMax int
+	expandedMemo             map[string]int // fragment name -> its fields expanded, saturated
+}
+
+// expandFactor is how many times MaxFields an operation may select once expanded: fragments
+// reused in several places are the point of fragments.
+const expandFactor = 10
+
+// expanded counts the fields of set with every spread replaced by its fragment, memoized per
+// fragment and saturating just above expandLimit, so it is linear in the document.
+func (s *shape) expanded(set ast.SelectionSet) int {
+	n := 0
+	for _, sel := range set {
+		switch sel := sel.(type) {
+		case *ast.Field:
+			n += 1 + s.expanded(sel.SelectionSet)
+		case *ast.InlineFragment:
+			n += s.expanded(sel.SelectionSet)
+		case *ast.FragmentSpread:
+			m, ok := s.expandedMemo[sel.Name]
+			if !ok {
+				def := s.doc.Fragments.ForName(sel.Name)
+				if def == nil || s.visiting[sel.Name] {
+					continue // unknown or cyclic: validation refuses it
+				}
+				s.visiting[sel.Name] = true
+				m = s.expanded(def.SelectionSet)
+				s.visiting[sel.Name] = false
+				s.expandedMemo[sel.Name] = m
+			}
+			n += m
+		}
+		if n > s.expandLimit {
+			return s.expandLimit + 1
+		}
+	}
+	return n
 }
 
 // visit measures set and the selection sets written inside it (not inside fragments it
