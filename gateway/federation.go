@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/invitegw/invitegw/invite"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -53,4 +55,41 @@ const CodeIntrospectionDisabled = "INTROSPECTION_DISABLED"
 func isService(sel ast.Selection) bool {
 	f, ok := sel.(*ast.Field)
 	return ok && f.Name == "_service"
+}
+
+// entityRepresentations refuses an `_entities` call whose representations are not all
+// objects, before it runs: gqlgen's coercion of the _Any scalar answers a plain Go error
+// ("string is not a map"), which the error presenter must treat as internal, and the
+// federation code generator will not let _Any be bound to a reader of ours.
+type entityRepresentations struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = entityRepresentations{}
+
+func (entityRepresentations) ExtensionName() string                   { return "EntityRepresentations" }
+func (entityRepresentations) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (entityRepresentations) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if op.Operation == nil || op.Doc == nil {
+		return nil
+	}
+	var bad *gqlerror.Error
+	selectsAny(op.Doc, op.Operation.SelectionSet, func(sel ast.Selection) bool {
+		f, ok := sel.(*ast.Field)
+		if !ok || f.Name != "_entities" {
+			return false
+		}
+		reps, _ := f.ArgumentMap(op.Variables)["representations"].([]any)
+		for i, r := range reps {
+			if _, ok := r.(map[string]any); !ok {
+				bad = &gqlerror.Error{Message: fmt.Sprintf("representations[%d] must be an object with __typename", i),
+					Extensions: map[string]any{"code": string(invite.CodeBadUserInput)}}
+				return true
+			}
+		}
+		return false
+	})
+	return bad
 }

@@ -253,3 +253,28 @@ func TestGraphQLOverHTTPStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestMalformedRepresentationIsBadUserInput: a representation that is not an object is the
+// caller's mistake, answered as such and not logged as an internal error.
+func TestMalformedRepresentationIsBadUserInput(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, tt := range []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"literal", `{ _entities(representations: ["x"]) { __typename } }`, nil},
+		{"variable", `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`,
+			map[string]any{"r": []any{map[string]any{"__typename": "User", "email": "a@example.com"}, 7}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.query(t, tt.query, tt.vars)
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_USER_INPUT" ||
+				!strings.Contains(r.Errors[0].Message, "must be an object with __typename") {
+				t.Fatalf("want one BAD_USER_INPUT error, got %s", r.raw)
+			}
+		})
+	}
+	if strings.Contains(e.log.String(), `"msg":"internal error"`) {
+		t.Fatalf("a malformed representation was logged as an internal error:\n%s", e.log.String())
+	}
+}

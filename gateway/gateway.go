@@ -113,6 +113,7 @@ func New(o Options) (http.Handler, error) {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(federationSDL{}) // _service { sdl } answers with introspection off too
+	srv.Use(entityRepresentations{})
 	if o.APQ != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})
 	}
