@@ -437,6 +437,13 @@ func safeFetch[K, V any](ctx context.Context, c *Cache, fetch func(context.Conte
 // mget reads through the breaker. Keys the store fails for (all of them when it is down or
 // the breaker is open, some when one Cluster node is) are read from the fallback, else missed.
 func (c *Cache) mget(ctx context.Context, keys []string) [][]byte {
+	vals, _ := c.mgetChecked(ctx, keys)
+	return vals
+}
+
+// mgetChecked is mget that also says, per key, whether its value is unknown: the store
+// failed for it and the fallback did not hold it (a miss is known: nil and false).
+func (c *Cache) mgetChecked(ctx context.Context, keys []string) (vals [][]byte, unknown []bool) {
 	var partial *KeyErrors
 	vals, err := c.breaker.Execute(func() ([][]byte, error) {
 		vals, err := c.store.MGet(ctx, keys)
@@ -449,27 +456,28 @@ func (c *Cache) mget(ctx context.Context, keys []string) [][]byte {
 	if err == nil && len(vals) != len(keys) {
 		err = fmt.Errorf("store returned %d values for %d keys", len(vals), len(keys))
 	}
+	unknown = make([]bool, len(keys))
 	switch {
 	case err != nil:
 		c.storeFailed(ctx, "read", err)
 		vals = make([][]byte, len(keys))
-		c.fromFallback(keys, vals, all(len(keys)))
+		c.fromFallback(keys, vals, all(len(keys)), unknown)
 	case partial != nil:
 		c.storeFailed(ctx, "read", partial)
 		c.forget(keys, partial.Failed)
-		c.fromFallback(keys, vals, partial.Failed)
+		c.fromFallback(keys, vals, partial.Failed, unknown)
 	default:
 		c.forget(keys, nil)
 		c.storeAnswered()
 	}
-	return vals
+	return vals, unknown
 }
 
 // forget drops from the fallback the keys the store has just answered for (all but failed):
 // a copy kept there may predate a write another instance made since, and must not be read
 // when the store fails again.
 func (c *Cache) forget(keys []string, failed []int) {
-	if c.o.Fallback == nil || !c.failing.Load() {
+	if c.o.Fallback == nil || c.o.Fallback.Len() == 0 {
 		return
 	}
 	answered := make([]string, 0, len(keys)-len(failed))
@@ -506,8 +514,11 @@ func (c *Cache) set(ctx context.Context, op string, entries []Entry) {
 	}
 }
 
-// fromFallback fills vals at idx from the fallback.
-func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int) {
+// fromFallback fills vals at idx from the fallback, marking in unknown those it does not hold.
+func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int, unknown []bool) {
+	for _, i := range idx {
+		unknown[i] = true
+	}
 	if c.o.Fallback == nil {
 		return
 	}
@@ -518,7 +529,7 @@ func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int) {
 	got, _ := c.o.Fallback.MGet(context.Background(), want)
 	for j, i := range idx {
 		if got[j] != nil {
-			vals[i] = got[j]
+			vals[i], unknown[i] = got[j], false
 			c.fallbackReads.Add(1)
 		}
 	}

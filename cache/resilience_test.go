@@ -229,3 +229,27 @@ func TestClusterNodeDownCostsOnlyItsKeys(t *testing.T) {
 	}
 	t.Logf("failover took %v; every key a hit again %v after the promotion", promoted.Sub(start), time.Since(promoted))
 }
+
+// TestNoResponseServedWithoutItsGeneration: while the store fails for the response
+// generation (here Redis is down and nothing is in the fallback), no kept response is served
+// and none is kept: an empty generation would match answers from before a write another
+// instance could not store.
+func TestNoResponseServedWithoutItsGeneration(t *testing.T) {
+	srv := redistest.Start(t)
+	c := cache.New(cache.NewRedis(redisClient(t, srv)), cache.Options{
+		Fallback: cache.NewMemory(nil), BreakerOpenFor: time.Hour, Logger: slog.New(slog.DiscardHandler),
+	})
+	ctx := context.Background()
+	r := c.Responses("scope")
+	srv.Stop()
+	for range 3 {
+		data, gen, ok := r.Get(ctx, "q")
+		if ok || data != nil {
+			t.Fatalf("served %q with the generation unreadable", data)
+		}
+		r.Put(ctx, "q", gen, []byte(`{"before":true}`), time.Now().Add(time.Minute))
+	}
+	if st := c.ResponseStats(); st.Hits != 0 || st.Misses != 0 {
+		t.Fatalf("response stats = %+v, want nothing kept or served", st)
+	}
+}

@@ -39,6 +39,10 @@ const (
 	generationTTL = maxDuration + time.Hour
 )
 
+// genUnknown is the generation Get returns when it could not read one: never a stored one
+// (those are hex), and Put keeps nothing under it.
+const genUnknown = "\x00unknown"
+
 func (r *Responses) key(req string) string { return Prefix + "resp:" + r.scope + ":" + req }
 func (r *Responses) genKey() string        { return Prefix + "respgen:" + r.scope }
 
@@ -52,9 +56,15 @@ func (c *Cache) ResponseStats() ResponseStats {
 }
 
 // Get returns the cached data for the request hash req. On a miss it returns the generation
-// to pass to Put, read in the same round trip. A store failure is a miss.
+// to pass to Put, read in the same round trip. A store failure is a miss; when the store
+// fails for the generation itself (and the fallback does not hold it), nothing is served and
+// Put keeps nothing: an empty generation would match answers from before a write that could
+// not be stored.
 func (r *Responses) Get(ctx context.Context, req string) (data []byte, gen string, ok bool) {
-	vals := r.c.mget(ctx, []string{r.key(req), r.genKey()})
+	vals, unknown := r.c.mgetChecked(ctx, []string{r.key(req), r.genKey()})
+	if unknown[1] {
+		return nil, genUnknown, false
+	}
 	gen = string(vals[1])
 	if data, ok = r.decode(vals[0], gen); ok {
 		r.c.respHits.Add(1)
@@ -85,6 +95,9 @@ func (r *Responses) decode(raw []byte, gen string) ([]byte, bool) {
 
 // Put stores data for req under the generation Get returned, fresh until freshUntil.
 func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, freshUntil time.Time) {
+	if gen == genUnknown {
+		return
+	}
 	r.c.respMisses.Add(1)
 	ttl := freshUntil.Sub(r.c.o.Now())
 	if ttl < time.Millisecond {
