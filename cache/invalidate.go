@@ -24,6 +24,10 @@ const (
 // in normal operation the invalidation has landed when it returns; while the store fails,
 // this instance's fallback is updated at once and the retries run in the background,
 // straight away when the store answers again.
+//
+// One race remains, as in any cache-aside: a fetch that started before the write upstream
+// and stores its older value after this deleted it leaves that value (and responses built on
+// it, under the new generation) in place until its TTL.
 func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, within time.Duration) {
 	if c.o.Fallback != nil {
 		_ = c.o.Fallback.Del(ctx, del...)
