@@ -6,7 +6,9 @@
 package graphiql
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -28,15 +30,15 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}}</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="{{.Prefix}}graphiql.min.css">
+<link rel="stylesheet" href="{{.Prefix}}graphiql.min.css?v={{.Version}}">
 <style>body { margin: 0; } #graphiql { height: 100dvh; }</style>
 </head>
 <body>
 <div id="graphiql" data-endpoint="{{.Endpoint}}">Loading GraphiQL…</div>
-<script src="{{.Prefix}}react.production.min.js"></script>
-<script src="{{.Prefix}}react-dom.production.min.js"></script>
-<script src="{{.Prefix}}graphiql.min.js"></script>
-<script src="{{.Prefix}}init.js"></script>
+<script src="{{.Prefix}}react.production.min.js?v={{.Version}}"></script>
+<script src="{{.Prefix}}react-dom.production.min.js?v={{.Version}}"></script>
+<script src="{{.Prefix}}graphiql.min.js?v={{.Version}}"></script>
+<script src="{{.Prefix}}init.js?v={{.Version}}"></script>
 </body>
 </html>
 `))
@@ -45,7 +47,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 // its assets under prefix (a path ending in "/", which Assets must be mounted on).
 func Handler(title, endpoint, prefix string) http.Handler {
 	var b strings.Builder
-	if err := page.Execute(&b, map[string]string{"Title": title, "Endpoint": endpoint, "Prefix": prefix}); err != nil {
+	if err := page.Execute(&b, map[string]string{"Title": title, "Endpoint": endpoint, "Prefix": prefix, "Version": version}); err != nil {
 		panic("graphiql: " + err.Error()) // a constant template with string data cannot fail
 	}
 	body := []byte(b.String())
@@ -59,8 +61,24 @@ func Handler(title, endpoint, prefix string) http.Handler {
 	})
 }
 
+// version names the embedded assets' content: the page asks for each with ?v=version, so a
+// browser that kept them for a day still gets the new ones right after an upgrade.
+var version = func() string {
+	h := sha256.New()
+	_ = fs.WalkDir(assets, "assets", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := assets.ReadFile(path)
+			h.Write([]byte(path))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()
+
 // Assets serves the page's scripts and styles (mount it with http.StripPrefix on the prefix
-// given to Handler). They change only with the binary.
+// given to Handler). The page names them with their content's version, so they are cached
+// for a day.
 func Assets() http.Handler {
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
@@ -70,7 +88,7 @@ func Assets() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", CSP)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
 		files.ServeHTTP(w, r)
 	})
 }

@@ -33,7 +33,7 @@ func TestPageAndAssets(t *testing.T) {
 		t.Fatalf("page: %d, CSP %q:\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), page)
 	}
 	// Every script and stylesheet the page names is served from here, with its type.
-	refs := regexp.MustCompile(`(?:src|href)="(/graphiql/[^"]+)"`).FindAllStringSubmatch(page, -1)
+	refs := regexp.MustCompile(`(?:src|href)="(/graphiql/[^"?]+)\?v=[0-9a-f]{12}"`).FindAllStringSubmatch(page, -1)
 	if len(refs) != 5 {
 		t.Fatalf("the page names %d assets, want 5: %v", len(refs), refs)
 	}
