@@ -66,8 +66,9 @@ type Cache struct {
 	invalidationRetries, lost        atomic.Int64
 	// failing is set when a store call fails, and cleared when a read succeeds in full.
 	failing atomic.Bool
-	// pending counts invalidations still being retried, for Close; wake is closed (and
-	// replaced) when the store answers again, so they retry at once.
+	// pending counts invalidations still being retried and fetches still running (they may
+	// outlive their request), for Close; wake is closed (and replaced) when the store answers
+	// again, so invalidations retry at once.
 	pending sync.WaitGroup
 	wakeMu  sync.Mutex
 	wake    chan struct{}
@@ -184,7 +185,9 @@ func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], k
 	// on the same flights, and the values still land in the store.
 	col := &collector[V]{out: slices.Clone(results), set: make([]bool, len(keys))}
 	done := make(chan struct{})
+	c.pending.Add(1) // Close waits for it: its write should land before Redis is closed
 	go func() {
+		defer c.pending.Done()
 		defer close(done)
 		resolve(ctx, c, kind, keys, skeys, misses, stale, col, fetch)
 	}()

@@ -86,8 +86,9 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 	<-first
 }
 
-// Close waits, until ctx ends, for invalidations still being retried: an instance stopping
-// right after a write still lands it.
+// Close waits, until ctx ends, for invalidations still being retried and fetches still
+// running: an instance stopping right after a write still lands it, and a fetch its request
+// gave up on still stores its value. Call it once no request can start a new one.
 func (c *Cache) Close(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
