@@ -70,6 +70,10 @@ type Cache struct {
 	// outlive their request), for Close; wake is closed (and replaced) when the store answers
 	// again, so invalidations retry at once.
 	pending sync.WaitGroup
+	// closing is set by Close under closeMu; work started after it is not counted in pending
+	// (a WaitGroup must not grow from zero while it is waited on).
+	closeMu sync.RWMutex
+	closing bool
 	wakeMu  sync.Mutex
 	wake    chan struct{}
 
@@ -185,9 +189,9 @@ func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], k
 	// on the same flights, and the values still land in the store.
 	col := &collector[V]{out: slices.Clone(results), set: make([]bool, len(keys))}
 	done := make(chan struct{})
-	c.pending.Add(1) // Close waits for it: its write should land before Redis is closed
+	track := c.track() // Close waits for it: its write should land before Redis is closed
 	go func() {
-		defer c.pending.Done()
+		defer track()
 		defer close(done)
 		resolve(ctx, c, kind, keys, skeys, misses, stale, col, fetch)
 	}()

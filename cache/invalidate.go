@@ -50,9 +50,9 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 	}
 	first := make(chan struct{})
 	deadline := time.Now().Add(within)
-	c.pending.Add(1)
+	track := c.track()
 	go func() {
-		defer c.pending.Done()
+		defer track()
 		err := attempt()
 		if err != nil {
 			c.invalidationRetries.Add(1)
@@ -90,6 +90,9 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 // running: an instance stopping right after a write still lands it, and a fetch its request
 // gave up on still stores its value. Call it once no request can start a new one.
 func (c *Cache) Close(ctx context.Context) error {
+	c.closeMu.Lock()
+	c.closing = true
+	c.closeMu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		c.pending.Wait()
@@ -101,4 +104,16 @@ func (c *Cache) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// track counts background work for Close, and returns what ends it. After Close has begun
+// (a handler outliving the server's shutdown timeout) nothing is counted any more.
+func (c *Cache) track() (done func()) {
+	c.closeMu.RLock()
+	defer c.closeMu.RUnlock()
+	if c.closing {
+		return func() {}
+	}
+	c.pending.Add(1)
+	return c.pending.Done
 }
