@@ -142,11 +142,10 @@ var ErrNoProvider = errors.New(`no provider configured: set INVITEGW_REDPANDA_TO
 // flag.ErrHelp.
 func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
 	c := &Config{}
-	if err := parseEnv(c, getenv); err != nil {
-		return nil, err
-	}
-	if err := c.checkRanges(); err != nil {
-		return nil, err
+	// Reported after the flags: -h and -version answer whatever the environment holds.
+	envErr := parseEnv(c, getenv)
+	if envErr == nil {
+		envErr = c.checkRanges()
 	}
 
 	fs := flag.NewFlagSet("invitegw", flag.ContinueOnError)
@@ -170,6 +169,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	if c.Version {
 		return c, nil
+	}
+	if envErr != nil {
+		return nil, envErr
 	}
 	if err := c.Cache.validate(); err != nil {
 		return nil, err

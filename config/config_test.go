@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"flag"
 	"io"
 	"reflect"
 	"strings"
@@ -216,5 +217,20 @@ func TestLoadQueryLimits(t *testing.T) {
 	}
 	if c, _ := Load([]string{"-demo"}, env(nil), io.Discard); c.MaxQueryTokens != 0 || c.MaxQueryFields != 0 {
 		t.Fatalf("unset: tokens %d, fields %d; want 0 (the gateway's defaults)", c.MaxQueryTokens, c.MaxQueryFields)
+	}
+}
+
+// TestHelpAndVersionDespiteABadEnvironment: asking for the usage or the version is answered
+// even when a variable would stop start-up.
+func TestHelpAndVersionDespiteABadEnvironment(t *testing.T) {
+	bad := env(map[string]string{"INVITEGW_REQUEST_TIMEOUT": "soon"})
+	if _, err := Load([]string{"-h"}, bad, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: err = %v, want flag.ErrHelp", err)
+	}
+	if c, err := Load([]string{"-version"}, bad, io.Discard); err != nil || !c.Version {
+		t.Fatalf("-version: %+v, %v", c, err)
+	}
+	if _, err := Load([]string{"-demo"}, bad, io.Discard); err == nil || !strings.Contains(err.Error(), "INVITEGW_REQUEST_TIMEOUT") {
+		t.Fatalf("-demo: err = %v, want the variable named", err)
 	}
 }
