@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -452,5 +453,67 @@ func TestResponseCacheNegotiatesPerAccept(t *testing.T) {
 	}
 	if n := e.ec.Calls("ListInvitations"); n != 1 {
 		t.Fatalf("ListInvitations called %d times, want 1", n)
+	}
+}
+
+// TestResponseCacheKeyedByMeaning: requests that differ only in formatting, comments, JSON
+// member order or variable order share one kept answer; an APQ hash shares its query's; other
+// variable values do not.
+func TestResponseCacheKeyedByMeaning(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil)})
+	e.seed()
+	send := func(body string) string {
+		t.Helper()
+		resp, err := http.Post(e.gw.URL+"/graphql", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	const q = `query A($p: [Provider!], $n: Int) { invitations(filter: {providers: $p}, first: $n) { totalCount } }`
+	sum := sha256.Sum256([]byte(q))
+	apq := hex.EncodeToString(sum[:])
+	first := send(`{"query":"` + q + `","variables":{"p":["ELASTIC"],"n":2},"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + apq + `"}}}`)
+	if first != `{"data":{"invitations":{"totalCount":3}}}` {
+		t.Fatalf("first: %s", first)
+	}
+	same := []string{
+		`{"variables":{"n":2,"p":["ELASTIC"]},"query":"` + q + `"}`,
+		`{"query":"# a comment\nquery A($p: [Provider!], $n: Int) {\n  invitations(filter: {providers: $p}, first: $n) {\n    totalCount\n  }\n}\n","variables":{"p":["ELASTIC"],"n":2}}`,
+		`{"query":"query A($p:[Provider!],$n:Int){invitations(filter:{providers:$p},first:$n){totalCount}}","variables":{"n":2,"p":["ELASTIC"]}}`,
+		`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + apq + `"}},"variables":{"p":["ELASTIC"],"n":2}}`,
+	}
+	calls := e.upstreamCalls()
+	for i, body := range same {
+		if got := send(body); got != first {
+			t.Fatalf("variant %d answered %s", i, got)
+		}
+	}
+	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: int64(len(same)), Misses: 1}) || e.upstreamCalls() != calls {
+		t.Fatalf("response cache stats = %+v, upstream calls +%d; want every variant a hit", st, e.upstreamCalls()-calls)
+	}
+	// A query sent with another query's hash must not make that hash serve its answers.
+	const other, victimQuery = `{ organizations { id } }`, `{ invitations(first: 1) { totalCount } }`
+	sum = sha256.Sum256([]byte(victimQuery))
+	victim := hex.EncodeToString(sum[:])
+	withHash := func(query string) string {
+		return `{"query":"` + query + `","extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + victim + `"}}}`
+	}
+	send(`{"query":"` + other + `"}`)         // kept
+	registered := send(withHash(victimQuery)) // registered and kept
+	if got := send(withHash(other)); !strings.Contains(got, "provided APQ hash does not match query") {
+		t.Fatalf("a mismatched hash was accepted: %s", got)
+	}
+	if got := send(`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"` + victim + `"}}}`); got != registered ||
+		!strings.Contains(got, `"totalCount"`) {
+		t.Fatalf("the hash answered another query's data: %s", got)
+	}
+	if got := send(`{"query":"` + q + `","variables":{"p":["FRONTIER"],"n":2}}`); got != `{"data":{"invitations":{"totalCount":2}}}` {
+		t.Fatalf("other variables: %s", got)
+	}
+	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: int64(len(same)) + 1, Misses: 4}) {
+		t.Fatalf("response cache stats = %+v; want the variants and the hash hits, 4 misses", st)
 	}
 }

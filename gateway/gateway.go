@@ -130,7 +130,7 @@ func New(o Options) (http.Handler, error) {
 	srv.AroundResponses(addWarnings)
 	var rc *responseCache
 	if o.ResponseCache {
-		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics)
+		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics, o.Limits.MaxTokens)
 		srv.Use(rc)
 	}
 	srv.AroundFields(resolvers.EntityGuard)

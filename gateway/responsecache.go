@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -26,8 +27,10 @@ import (
 // per list element and per resolver field, a context per field) and re-encoding its answer
 // cost 50 times what serving its bytes does.
 //
-// It has two halves. The HTTP half (middleware) keys a request by its raw form (method, media
-// type, Accept header, and the body or query string) and serves a kept answer; on a miss it
+// It has two halves. The HTTP half (middleware) keys a request by its meaning (method, Accept
+// header, and the query, operation and variables in canonical form: formatting, comments and
+// JSON member order do not matter; an APQ hash maps to its query) and serves a kept answer;
+// on a miss it
 // runs the request and keeps the answer when the GraphQL half (InterceptResponse, inside
 // gqlgen) has said it may: a query (no mutation, subscription, @defer or @stream, no
 // introspection, whose availability is per instance), answered with 200 and without errors or
@@ -43,6 +46,7 @@ import (
 // traced as operations.
 type responseCache struct {
 	schemaHash string
+	meaning    *meaning
 	responses  func() *cache.Responses
 	metrics    *metrics.Metrics // nil: not counted
 }
@@ -56,11 +60,11 @@ var _ interface {
 // every time rather than crowd out the data cache.
 const maxKeptResponse = 1 << 20
 
-func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics) *responseCache {
+func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics, tokenLimit int) *responseCache {
 	var sdl strings.Builder
 	formatter.NewFormatter(&sdl).FormatSchema(schema)
 	sum := sha256.Sum256([]byte(sdl.String()))
-	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), responses: responses, metrics: m}
+	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), meaning: newMeaning(tokenLimit), responses: responses, metrics: m}
 }
 
 // verdict is what the GraphQL half found out about one request, for the HTTP half.
@@ -166,21 +170,20 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 }
 
 // requestKey hashes everything of the request its answer can depend on: the schema, the
-// method, the media type, the Accept header (content negotiation), and the query string (GET)
-// or the body (POST, restored for the handler). Other requests, and POSTs whose body cannot be
-// read, are not cached.
+// method, the Accept header (content negotiation), and the request's meaning (query,
+// operation name and variables in canonical form, see meaning), read from the query string
+// (GET) or the body (POST, restored for the handler). Other requests, and requests that
+// cannot be read, are not cached.
 func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
-	h := sha256.New()
-	write := func(parts ...string) {
-		for _, p := range parts {
-			h.Write([]byte(p))
-			h.Write([]byte{0})
-		}
-	}
-	write(rc.schemaHash, r.Method, r.Header.Get("Accept"))
+	var req request
 	switch r.Method {
 	case http.MethodGet:
-		write(r.URL.RawQuery)
+		q := r.URL.Query()
+		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
+		req.Variables = json.RawMessage(q.Get("variables"))
+		if ext := q.Get("extensions"); ext != "" && json.Unmarshal([]byte(ext), &req.Extensions) != nil {
+			return "", false
+		}
 	case http.MethodPost:
 		mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mediaType != "application/json" {
@@ -189,12 +192,20 @@ func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
 		body, err := io.ReadAll(r.Body)
 		// The handler reads the body again, errors included (a 413 past the size limit).
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
-		if err != nil {
+		if err != nil || json.Unmarshal(body, &req) != nil {
 			return "", false
 		}
-		write(mediaType, string(body))
 	default:
 		return "", false
+	}
+	m, ok := rc.meaning.key(r.Context(), req)
+	if !ok {
+		return "", false
+	}
+	h := sha256.New()
+	for _, p := range []string{rc.schemaHash, r.Method, r.Header.Get("Accept"), m} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
 	}
 	var sum [sha256.Size]byte
 	return hex.EncodeToString(h.Sum(sum[:0])[:16]), true
