@@ -10,38 +10,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/invitegw/invitegw/errcode"
 	"github.com/invitegw/invitegw/invite"
-	"github.com/invitegw/invitegw/upstream"
 )
-
-// Upstream error codes, one per upstream.Err* kind, as clients see them in extensions.code.
-const (
-	CodeUpstreamUnauthenticated = "UPSTREAM_UNAUTHENTICATED"
-	CodeUpstreamForbidden       = "UPSTREAM_FORBIDDEN"
-	CodeUpstreamRateLimited     = "UPSTREAM_RATE_LIMITED"
-	CodeUpstreamUnavailable     = "UPSTREAM_UNAVAILABLE"
-	CodeUpstreamTimeout         = "UPSTREAM_TIMEOUT"
-	CodeUpstreamBadResponse     = "UPSTREAM_BAD_RESPONSE"
-)
-
-// upstreamCodes maps each upstream kind to its code and the message clients see. Messages are
-// ours: an upstream body may carry anything.
-var upstreamCodes = []struct {
-	kind    error
-	code    string
-	message string
-}{
-	{upstream.ErrUnauthenticated, CodeUpstreamUnauthenticated, "the gateway's credential was rejected"},
-	{upstream.ErrForbidden, CodeUpstreamForbidden, "the gateway's credential is not allowed to read this"},
-	{upstream.ErrRateLimited, CodeUpstreamRateLimited, "rate limited"},
-	{upstream.ErrTimeout, CodeUpstreamTimeout, "did not answer in time"},
-	{upstream.ErrUnavailable, CodeUpstreamUnavailable, "unavailable"},
-	// A configured organization the upstream does not know is a configuration problem that
-	// surfaces as an unusable answer.
-	{upstream.ErrNotFound, CodeUpstreamBadResponse, "did not find a configured organization"},
-	{upstream.ErrBadResponse, CodeUpstreamBadResponse, "sent a response the gateway could not use"},
-	{upstream.ErrInvalidArgument, CodeUpstreamBadResponse, "rejected the gateway's request"},
-}
 
 // presenter turns resolver errors into client-safe GraphQL errors: application errors keep
 // their message and code, upstream errors get ours plus extensions.provider, and anything else
@@ -49,29 +20,20 @@ var upstreamCodes = []struct {
 func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		var (
-			appErr *invite.Error
-			upErr  *upstream.Error
-			preset *gqlerror.Error
-		)
+		var preset *gqlerror.Error
+		c := errcode.Of(err)
 		switch {
-		case errors.As(err, &appErr):
-			gqlErr.Message = appErr.Message
-			setCode(gqlErr, string(appErr.Code))
-		case errors.As(err, &upErr):
-			log.WarnContext(ctx, "upstream error", "request_id", RequestID(ctx),
-				"operation", operationName(ctx), "error", upErr.Error())
-			code, msg := CodeUpstreamBadResponse, "failed"
-			for _, c := range upstreamCodes {
-				if errors.Is(upErr, c.kind) {
-					code, msg = c.code, c.message
-					break
+		case c.Known:
+			if c.Upstream != nil {
+				log.WarnContext(ctx, "upstream error", "request_id", RequestID(ctx),
+					"operation", operationName(ctx), "error", c.Upstream.Error())
+				if gqlErr.Extensions == nil {
+					gqlErr.Extensions = map[string]any{}
 				}
+				gqlErr.Extensions["provider"] = string(c.Provider)
 			}
-			p, _ := invite.ProviderFromSlug(upErr.Provider)
-			gqlErr.Message = string(p) + ": " + msg
-			setCode(gqlErr, code)
-			gqlErr.Extensions["provider"] = string(p)
+			gqlErr.Message = c.Message
+			setCode(gqlErr, c.Code)
 		case errors.As(err, &preset) && !wrapsForeign(preset):
 			// gqlgen's own request errors (parsing, validation, variables) are client-safe;
 			// the ones without a code are about the caller's input. gqlgen also wraps every
@@ -85,9 +47,9 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 				log.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx),
 					"operation", operationName(ctx), "error", err.Error())
 			}
-			gqlErr.Message = "internal error"
+			gqlErr.Message = c.Message
 			gqlErr.Extensions = nil
-			setCode(gqlErr, string(invite.CodeInternal))
+			setCode(gqlErr, c.Code)
 		}
 		return gqlErr
 	}
