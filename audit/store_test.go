@@ -8,10 +8,12 @@ import (
 	"reflect"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/invitegw/invitegw/audit"
+	"github.com/invitegw/invitegw/cache/redistest"
 )
 
 // storeKind opens empty stores of one implementation for the conformance suite.
@@ -24,10 +26,22 @@ type storeKind struct {
 	trimSlack int
 }
 
-// storeKinds are the Store implementations.
-func storeKinds(*testing.T) []storeKind {
+// storeKinds are Memory, Redis on one node and Redis Cluster, each test on a key of its own.
+func storeKinds(t *testing.T) []storeKind {
+	srv := redistest.Start(t)
+	single := srv.Client()
+	cluster := redistest.StartCluster(t, redistest.ClusterOptions{}).Client()
+	t.Cleanup(func() { _ = cluster.Close() })
+	var opened atomic.Int64
+	key := func(t *testing.T) string { return fmt.Sprintf("audit-test:%s:%d", t.Name(), opened.Add(1)) }
 	return []storeKind{
 		{name: "memory", open: func(_ *testing.T, n int) audit.Store { return audit.NewMemory(n) }},
+		{name: "redis", trimSlack: 100, open: func(t *testing.T, n int) audit.Store {
+			return audit.NewRedis(single, key(t), int64(n))
+		}},
+		{name: "redis cluster", trimSlack: 100, open: func(t *testing.T, n int) audit.Store {
+			return audit.NewRedis(cluster, key(t), int64(n))
+		}},
 	}
 }
 
