@@ -3,6 +3,12 @@
 // by a Log to a JSON log line at once and to a Store (a Redis Stream shared by every replica,
 // or memory for -demo and for running without Redis) as soon as the store takes it.
 //
+// The log line comes first and is written whatever the store does, so the log always holds
+// the whole trail; the store is what the gateway lists the trail from. A Log tries the store
+// once before Record returns and, when that fails, queues the event and retries it in the
+// background (see Log.Record): a store outage delays events, and loses them only when the
+// queue overflows or Close gives up, each counted in Log.Dropped.
+//
 // # Nothing secret
 //
 // An Event holds only what its caller puts in it, and it is written in full to the log and the

@@ -15,6 +15,57 @@ import (
 
 const trailKey = "invitegw:v1:audit"
 
+func TestReplicasShareTheTrail(t *testing.T) {
+	srv := redistest.Start(t)
+	var log logBuffer
+	a := audit.New(audit.Options{Store: audit.NewRedis(redisClient(t, srv), trailKey, 1000), Logger: log.logger()})
+	b := audit.New(audit.Options{Store: audit.NewRedis(redisClient(t, srv), trailKey, 1000), Logger: log.logger()})
+	a.Record(context.Background(), event(0))
+	b.Record(context.Background(), event(1))
+	want := utc([]audit.Event{event(1), event(0)})
+	for name, s := range map[string]audit.Store{
+		"a": audit.NewRedis(redisClient(t, srv), trailKey, 1000),
+		"b": audit.NewRedis(redisClient(t, srv), trailKey, 1000),
+	} {
+		equalEvents(t, "as "+name+" reads it", withoutIDs(stored(t, s)), want)
+	}
+	closeLog(t, a)
+	closeLog(t, b)
+
+	// A restarted instance: new client, store and Log, the same Redis.
+	restarted := audit.NewRedis(redisClient(t, srv), trailKey, 1000)
+	c := audit.New(audit.Options{Store: restarted, Logger: log.logger()})
+	c.Record(context.Background(), event(2))
+	equalEvents(t, "after a restart", withoutIDs(stored(t, restarted)), utc([]audit.Event{event(2), event(1), event(0)}))
+	closeLog(t, c)
+}
+
+func TestRedisDownThenBack(t *testing.T) {
+	srv := redistest.Start(t)
+	var log logBuffer
+	s := audit.NewRedis(redisClient(t, srv), trailKey, 1000)
+	l := audit.New(fastRetries(s, &log))
+	srv.Stop()
+	e := event(7)
+	l.Record(context.Background(), e)
+	if got := log.lines(t, "audit"); len(got) != 1 || got[0]["request_id"] != "req-7" {
+		t.Fatalf("audit log lines with Redis down: %v", got)
+	}
+	if l.StoreErrors() == 0 || l.Pending() != 1 {
+		t.Fatalf("store errors %d, pending %d; want some and 1", l.StoreErrors(), l.Pending())
+	}
+
+	srv.Restart()  // empty: it persists nothing
+	closeLog(t, l) // waits for the queued event to land
+	if l.Pending() != 0 || l.Dropped() != 0 {
+		t.Fatalf("pending %d, dropped %d; want none", l.Pending(), l.Dropped())
+	}
+	equalEvents(t, "stored", withoutIDs(stored(t, s)), utc([]audit.Event{e}))
+	if n := len(log.lines(t, "audit store recovered: every queued event is stored")); n != 1 {
+		t.Fatalf("%d lines saying the store recovered, want 1", n)
+	}
+}
+
 func TestRedisStoredForm(t *testing.T) {
 	srv := redistest.Start(t)
 	rc := srv.Client()
