@@ -53,6 +53,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,6 +84,7 @@ const retryAfter = "5"
 // Authenticator authenticates requests; build it once with New and Close it at exit.
 type Authenticator struct {
 	keys    *keyring
+	grants  []APIKey  // the keys' names and scopes, without the keys
 	jwt     *verifier // nil without JWTs
 	enabled bool
 	log     *slog.Logger
@@ -109,6 +111,9 @@ func New(ctx context.Context, o Options) (*Authenticator, error) {
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	for _, k := range o.APIKeys {
+		a.grants = append(a.grants, APIKey{Name: k.Name, Scopes: k.Scopes})
 	}
 	if o.JWT == nil {
 		return a, nil
@@ -154,6 +159,20 @@ func New(ctx context.Context, o Options) (*Authenticator, error) {
 // Enabled reports whether any authentication is configured (JWTs or API keys). When it is
 // not, the gateway is open and every caller is anonymous with every scope.
 func (a *Authenticator) Enabled() bool { return a.enabled }
+
+// CheckScopes refuses API keys that grant a scope not in known (the schema's scopes): a
+// misspelt scope would otherwise grant nothing, silently. Token scopes are the IdP's: a
+// token may carry scopes for other services, which are ignored.
+func (a *Authenticator) CheckScopes(known []string) error {
+	for _, k := range a.grants {
+		for _, s := range k.Scopes {
+			if !slices.Contains(known, s) {
+				return fmt.Errorf("auth: API key %q grants the unknown scope %q (known: %s)", k.Name, s, strings.Join(known, ", "))
+			}
+		}
+	}
+	return nil
+}
 
 // Close stops the background refresh of the signing keys. It is safe to call more than once.
 func (a *Authenticator) Close() error {

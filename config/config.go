@@ -54,6 +54,9 @@ type Config struct {
 	APIKeys List `env:"API_KEYS"`
 	// JWT accepts JWT bearer tokens from an identity provider; on with INVITEGW_JWT_JWKS_URL.
 	JWT JWT `env:"-"`
+	// AuditMaxEvents bounds the audit trail: the Redis Stream (trimmed approximately, MAXLEN ~)
+	// or, without Redis, the in-memory ring.
+	AuditMaxEvents int `env:"AUDIT_MAX_EVENTS" envDefault:"100000"`
 	// CORSOrigins may call the API from a browser.
 	CORSOrigins List `env:"CORS_ORIGINS"`
 	// PprofAddr, when set, serves net/http/pprof on its own listener (never on Addr, so the
@@ -265,6 +268,9 @@ func (c *Config) checkRanges() error {
 		if n != 0 && (n < 100 || n > 1_000_000) {
 			errs = append(errs, fmt.Errorf("config: %s must be a whole number from 100 to 1000000, got %d", name, n))
 		}
+	}
+	if c.AuditMaxEvents < 100 || c.AuditMaxEvents > 100_000_000 {
+		errs = append(errs, fmt.Errorf("config: INVITEGW_AUDIT_MAX_EVENTS must be a whole number from 100 to 100000000, got %d", c.AuditMaxEvents))
 	}
 	return errors.Join(errs...)
 }

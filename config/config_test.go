@@ -42,8 +42,9 @@ func TestLoadValid(t *testing.T) {
 		Elastic: Elastic{Timeout: 5 * time.Second, URL: "https://api.elastic-cloud.com", APIKey: "key", Organizations: []string{"1004", "2098"}},
 		Frontier: Frontier{Protocol: "rest", Timeout: 5 * time.Second, URL: "https://frontier.internal", Token: "tok",
 			Organizations: []string{"o1", "o2"}},
-		Cache: Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute},
-		JWT:   JWT{ScopeClaim: "scope"},
+		Cache:          Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute},
+		JWT:            JWT{ScopeClaim: "scope"},
+		AuditMaxEvents: 100000,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
