@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// lifecycle is where this instance is between starting and stopping, for /readyz.
-type lifecycle struct {
+// phase is where this instance is between starting and stopping, for /readyz.
+type phase struct {
 	draining atomic.Bool
 }
 
 // closeWhileDraining answers with Connection: close once the drain has begun, so that keep-
 // alive clients (a load balancer's pool too) open their next connection elsewhere instead of
 // finding this one closed under them when the server stops.
-func (l *lifecycle) closeWhileDraining(next http.Handler) http.Handler {
+func (l *phase) closeWhileDraining(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l.draining.Load() {
 			w.Header().Set("Connection", "close")
@@ -32,7 +32,7 @@ func (l *lifecycle) closeWhileDraining(next http.Handler) http.Handler {
 // still served (with Connection: close) for drain, long enough for a load balancer's health
 // check to notice; then the server stops accepting and waits up to timeout for the requests
 // in flight. It returns nil after a clean stop.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, l *lifecycle, drain, timeout time.Duration, logger *slog.Logger) error {
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, l *phase, drain, timeout time.Duration, logger *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -23,6 +23,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/invitegw/invitegw/audit"
+	"github.com/invitegw/invitegw/auth"
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/config"
 	"github.com/invitegw/invitegw/demo"
@@ -146,14 +148,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	life := &lifecycle{}
+	authOpts := cfg.AuthOptions()
+	authOpts.Logger = logger
+	authn, err := auth.New(ctx, authOpts)
+	if err != nil {
+		return err
+	}
+	defer authn.Close()
+	if !authn.Enabled() {
+		logger.Warn("no authentication configured: anyone who reaches /graphql may read and change every invitation; set INVITEGW_JWT_JWKS_URL or INVITEGW_API_KEYS")
+	}
+	trail, auditLog := newAudit(redisClient, cfg.AuditMaxEvents, logger)
+	m.RegisterAudit(auditLog)
+	defer func() {
+		// Audit events still being retried land before Redis is closed, within a bound.
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := auditLog.Close(closeCtx); err != nil {
+			logger.Error("audit events still pending at exit", "error", err.Error())
+		}
+	}()
+	life := &phase{}
 	handler, err := gateway.New(gateway.Options{
 		Providers:      set,
 		Logger:         logger,
 		Introspection:  cfg.Introspection,
 		GraphiQL:       cfg.GraphiQL,
 		APQ:            c.APQ(),
-		APIKeys:        cfg.APIKeys,
+		Auth:           authn,
+		Audit:          auditLog,
+		AuditStore:     trail,
 		CORSOrigins:    cfg.CORSOrigins,
 		Metrics:        m,
 		Ready:          readiness(life, set, c, redisClient, breakers),
@@ -260,6 +284,21 @@ func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cac
 	return cache.New(cache.NewRedis(client), opts), client, nil
 }
 
+// auditStream is the Redis Stream every replica of a deployment writes its audit trail to.
+const auditStream = cache.Prefix + "audit"
+
+// newAudit keeps the audit trail in Redis when the cache is there (shared by every replica,
+// kept across restarts), else in memory.
+func newAudit(rc redis.UniversalClient, maxEvents int, logger *slog.Logger) (audit.Store, *audit.Log) {
+	var store audit.Store
+	if rc != nil {
+		store = audit.NewRedis(rc, auditStream, int64(maxEvents))
+	} else {
+		store = audit.NewMemory(maxEvents)
+	}
+	return store, audit.New(audit.Options{Store: store, Logger: logger})
+}
+
 // Bounds of the in-process fallback used while Redis fails: a few seconds of the working set.
 const (
 	fallbackEntries = 10_000
@@ -278,7 +317,7 @@ func enabled(tr *tracing.Tracing) *tracing.Tracing {
 // reports the cache store and each provider's breaker too, but neither makes it unready:
 // every replica shares them, so a Redis outage or an open breaker would take every replica
 // out of the load balancer at once, while each can still answer (the cache fails open).
-func readiness(life *lifecycle, set *providers.Set, c *cache.Cache, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
+func readiness(life *phase, set *providers.Set, c *cache.Cache, rc redis.UniversalClient, breakers map[invite.Provider]*gobreaker.CircuitBreaker[struct{}]) func(context.Context) (bool, any) {
 	return func(ctx context.Context) (bool, any) {
 		ready := !life.draining.Load()
 		report := map[string]any{"draining": !ready}

@@ -159,6 +159,8 @@ func TestMetricsAndReadiness(t *testing.T) {
 		`invitegw_response_cache_misses_total 1`,
 		`invitegw_dataloader_batch_size_count{loader="invitations"} 1`,
 		`invitegw_build_info{goversion="` + runtime.Version() + `",`,
+		`invitegw_audit_store_errors_total 0`,
+		`invitegw_audit_pending 0`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -435,5 +437,33 @@ func TestDemoKeepsConfiguredTimeouts(t *testing.T) {
 	status, body := post(t, "http://"+addr+"/graphql", `{"query":"{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }"}`)
 	if status != 200 || !strings.Contains(body, `"code":"UPSTREAM_TIMEOUT"`) || !strings.Contains(body, `"provider":"ELASTIC"`) {
 		t.Fatalf("Elastic answering after 400 ms with a 100 ms timeout: %d %s", status, body)
+	}
+}
+
+// TestAuditTrailInRedis: with Redis configured the audit trail is its stream, so every
+// replica and the next start read it; a refused mutation is an event too.
+func TestAuditTrailInRedis(t *testing.T) {
+	redisSrv := redistest.Start(t)
+	const key = "reader-0123456789abcdef"
+	addr, _ := startDemo(t, map[string]string{"INVITEGW_REDIS_URL": redisSrv.URL(), "INVITEGW_API_KEYS": "ci " + key + " invitations:read"})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", strings.NewReader(
+		`{"query":"mutation { updateInvitation(id: \"redpanda:x\", input: {}) { invitation { id } } }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"code":"FORBIDDEN"`) {
+		t.Fatalf("a reader's mutation: %s", b)
+	}
+	entries, err := redisSrv.Client().XRange(context.Background(), "invitegw:v1:audit", "-", "+").Result()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit stream: %v, %v", entries, err)
+	}
+	if e := fmt.Sprint(entries[0].Values); !strings.Contains(e, `"subject":"ci"`) || !strings.Contains(e, `"outcome":"FORBIDDEN"`) || strings.Contains(e, key) {
+		t.Fatalf("audit entry %s", e)
 	}
 }

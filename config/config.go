@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/invitegw/invitegw/auth"
 )
 
 // Config is the whole configuration. Each field's variable and default are in its tags, the
@@ -47,8 +49,14 @@ type Config struct {
 	// in flight.
 	ShutdownDrain   time.Duration `env:"SHUTDOWN_DRAIN" envDefault:"5s"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"10s"`
-	// APIKeys, when set, are required of every GraphQL client.
+	// APIKeys, when set, are required of every GraphQL client (or a JWT, with JWT). Each entry
+	// is a bare key or "<name> <key> [<scope> ...]" (auth.ParseAPIKeys, run by Load).
 	APIKeys List `env:"API_KEYS"`
+	// JWT accepts JWT bearer tokens from an identity provider; on with INVITEGW_JWT_JWKS_URL.
+	JWT JWT `env:"-"`
+	// AuditMaxEvents bounds the audit trail: the Redis Stream (trimmed approximately, MAXLEN ~)
+	// or, without Redis, the in-memory ring.
+	AuditMaxEvents int `env:"AUDIT_MAX_EVENTS" envDefault:"100000"`
 	// CORSOrigins may call the API from a browser.
 	CORSOrigins List `env:"CORS_ORIGINS"`
 	// PprofAddr, when set, serves net/http/pprof on its own listener (never on Addr, so the
@@ -58,6 +66,30 @@ type Config struct {
 	Elastic   Elastic  `env:"-"`
 	Frontier  Frontier `env:"-"`
 	Cache     Cache    `env:"-"`
+
+	apiKeys []auth.APIKey // APIKeys as Load parsed them
+}
+
+// JWT configures JWT bearer tokens, checked against the keys an identity provider publishes
+// (auth.JWTOptions).
+type JWT struct {
+	JWKSURL string `env:"JWKS_URL"` // http(s); JWTs are off when empty
+	// Issuers are the accepted iss values; Audiences, one of which aud must contain. Both are
+	// required with a JWKS URL.
+	Issuers   List `env:"ISSUERS"`
+	Audiences List `env:"AUDIENCES"`
+	// ScopeClaim names the claim holding the scopes (a space-separated string or an array).
+	ScopeClaim string `env:"SCOPE_CLAIM" envDefault:"scope"`
+}
+
+// AuthOptions is what auth.New needs from the configuration: the API keys, and the JWT
+// options when a JWKS URL is set. The caller adds its logger.
+func (c *Config) AuthOptions() auth.Options {
+	o := auth.Options{APIKeys: c.apiKeys}
+	if j := c.JWT; j.JWKSURL != "" {
+		o.JWT = &auth.JWTOptions{JWKSURL: j.JWKSURL, Issuers: j.Issuers, Audiences: j.Audiences, ScopeClaim: j.ScopeClaim}
+	}
+	return o
 }
 
 // Cache configures caching: Redis when an address is set, else in process memory.
@@ -176,10 +208,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if err := c.Cache.validate(); err != nil {
 		return nil, err
 	}
-	for _, k := range c.APIKeys {
-		if len(k) < 16 {
-			return nil, errors.New("config: every INVITEGW_API_KEYS entry must be at least 16 characters")
-		}
+	if err := c.checkAuth(); err != nil {
+		return nil, err
 	}
 	for _, o := range c.CORSOrigins {
 		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "") {
@@ -238,6 +268,40 @@ func (c *Config) checkRanges() error {
 		if n != 0 && (n < 100 || n > 1_000_000) {
 			errs = append(errs, fmt.Errorf("config: %s must be a whole number from 100 to 1000000, got %d", name, n))
 		}
+	}
+	if c.AuditMaxEvents < 100 || c.AuditMaxEvents > 100_000_000 {
+		errs = append(errs, fmt.Errorf("config: INVITEGW_AUDIT_MAX_EVENTS must be a whole number from 100 to 100000000, got %d", c.AuditMaxEvents))
+	}
+	return errors.Join(errs...)
+}
+
+// checkAuth parses the API keys (an error names the entry by position, never its words) and
+// checks that JWTs are either off or fully configured.
+func (c *Config) checkAuth() error {
+	keys, err := auth.ParseAPIKeys(c.APIKeys)
+	if err != nil {
+		return fmt.Errorf("config: INVITEGW_API_KEYS: %w", err)
+	}
+	c.apiKeys = keys
+	j := &c.JWT
+	if j.JWKSURL == "" {
+		if len(j.Issuers) > 0 || len(j.Audiences) > 0 {
+			return errors.New("config: INVITEGW_JWT_JWKS_URL is required when INVITEGW_JWT_ISSUERS or INVITEGW_JWT_AUDIENCES is set")
+		}
+		return nil
+	}
+	var errs []error
+	if err := checkURL("INVITEGW_JWT_JWKS_URL", j.JWKSURL); err != nil {
+		errs = append(errs, err)
+	}
+	if len(j.Issuers) == 0 {
+		errs = append(errs, errors.New("config: INVITEGW_JWT_ISSUERS is required when INVITEGW_JWT_JWKS_URL is set"))
+	}
+	if len(j.Audiences) == 0 {
+		errs = append(errs, errors.New("config: INVITEGW_JWT_AUDIENCES is required when INVITEGW_JWT_JWKS_URL is set"))
+	}
+	if strings.ContainsFunc(j.ScopeClaim, func(r rune) bool { return r <= ' ' }) {
+		errs = append(errs, fmt.Errorf("config: INVITEGW_JWT_SCOPE_CLAIM must be a claim name without spaces, got %q", j.ScopeClaim))
 	}
 	return errors.Join(errs...)
 }

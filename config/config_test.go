@@ -4,10 +4,13 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invitegw/invitegw/auth"
 )
 
 func env(kv map[string]string) func(string) string {
@@ -39,7 +42,9 @@ func TestLoadValid(t *testing.T) {
 		Elastic: Elastic{Timeout: 5 * time.Second, URL: "https://api.elastic-cloud.com", APIKey: "key", Organizations: []string{"1004", "2098"}},
 		Frontier: Frontier{Protocol: "rest", Timeout: 5 * time.Second, URL: "https://frontier.internal", Token: "tok",
 			Organizations: []string{"o1", "o2"}},
-		Cache: Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute},
+		Cache:          Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute},
+		JWT:            JWT{ScopeClaim: "scope"},
+		AuditMaxEvents: 100000,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
@@ -108,8 +113,26 @@ func TestLoadErrors(t *testing.T) {
 		{"stray argument", nil, []string{"extra"}, `unexpected argument "extra"`},
 		{"unknown frontier protocol", map[string]string{"INVITEGW_FRONTIER_PROTOCOL": "grpc"}, []string{"-demo"},
 			`INVITEGW_FRONTIER_PROTOCOL must be rest or connect, got "grpc"`},
-		{"short api key", map[string]string{"INVITEGW_API_KEYS": "0123456789abcdef,short"}, []string{"-demo"},
-			"every INVITEGW_API_KEYS entry must be at least 16 characters"},
+		{"short api key", map[string]string{"INVITEGW_API_KEYS": "0123456789abcdef,hunter2"}, []string{"-demo"},
+			"INVITEGW_API_KEYS: auth: API key entry 2: the key must be at least 16 characters"},
+		{"short named api key", map[string]string{"INVITEGW_API_KEYS": "console hunter2 invitations:read"}, []string{"-demo"},
+			"INVITEGW_API_KEYS: auth: API key entry 1: the key must be at least 16 characters"},
+		{"api key with a bad scope", map[string]string{"INVITEGW_API_KEYS": "console hunter2-0123456789abcdef invitations/read"}, []string{"-demo"},
+			"INVITEGW_API_KEYS: auth: API key entry 1: scope 1 must be letters"},
+		{"api keys sharing a name", map[string]string{"INVITEGW_API_KEYS": "ci hunter2-0123456789abcdef, ci 0123456789abcdef"}, []string{"-demo"},
+			"INVITEGW_API_KEYS: auth: API key entry 2: has the name of entry 1"},
+		{"jwks url without issuers", map[string]string{"INVITEGW_JWT_JWKS_URL": "https://idp/jwks", "INVITEGW_JWT_AUDIENCES": "a"}, []string{"-demo"},
+			"INVITEGW_JWT_ISSUERS is required when INVITEGW_JWT_JWKS_URL is set"},
+		{"jwks url without audiences", map[string]string{"INVITEGW_JWT_JWKS_URL": "https://idp/jwks", "INVITEGW_JWT_ISSUERS": "https://idp/"}, []string{"-demo"},
+			"INVITEGW_JWT_AUDIENCES is required when INVITEGW_JWT_JWKS_URL is set"},
+		{"issuers without a jwks url", map[string]string{"INVITEGW_JWT_ISSUERS": "https://idp/"}, []string{"-demo"},
+			"INVITEGW_JWT_JWKS_URL is required when INVITEGW_JWT_ISSUERS or INVITEGW_JWT_AUDIENCES is set"},
+		{"jwks url not http", map[string]string{"INVITEGW_JWT_JWKS_URL": "file:///etc/jwks.json", "INVITEGW_JWT_ISSUERS": "i", "INVITEGW_JWT_AUDIENCES": "a"}, nil,
+			`INVITEGW_JWT_JWKS_URL must be an absolute http(s) URL, got "file:///etc/jwks.json"`},
+		{"jwks url with credentials is not echoed", map[string]string{"INVITEGW_JWT_JWKS_URL": "https://u:hunter2@idp/jwks", "INVITEGW_JWT_ISSUERS": "i", "INVITEGW_JWT_AUDIENCES": "a"}, nil,
+			"INVITEGW_JWT_JWKS_URL must not contain credentials"},
+		{"scope claim with a space", map[string]string{"INVITEGW_JWT_JWKS_URL": "https://idp/jwks", "INVITEGW_JWT_ISSUERS": "i", "INVITEGW_JWT_AUDIENCES": "a",
+			"INVITEGW_JWT_SCOPE_CLAIM": "my scopes"}, []string{"-demo"}, "INVITEGW_JWT_SCOPE_CLAIM must be a claim name without spaces"},
 		{"cors origin with a path", map[string]string{"INVITEGW_CORS_ORIGINS": "https://app.example.com/x"}, []string{"-demo"},
 			"INVITEGW_CORS_ORIGINS entries must be origins"},
 		{"timeout too short", map[string]string{"INVITEGW_ELASTIC_TIMEOUT": "1ms"}, []string{"-demo"},
@@ -131,6 +154,61 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Fatalf("error echoes a credential: %v", err)
+			}
+		})
+	}
+}
+
+// TestLoadAuth: the API keys and JWT settings reach AuthOptions as auth.New takes them.
+func TestLoadAuth(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want auth.Options
+	}{
+		{"nothing: an open gateway", nil, auth.Options{}},
+		{"keys", map[string]string{"INVITEGW_API_KEYS": "legacy-0123456789abcdef, console k-console-0123456789 invitations:read invitations:write,ops k-ops-0123456789abcdef"},
+			auth.Options{APIKeys: []auth.APIKey{
+				{Name: "key-1", Key: "legacy-0123456789abcdef"},
+				{Name: "console", Key: "k-console-0123456789", Scopes: []string{"invitations:read", "invitations:write"}},
+				{Name: "ops", Key: "k-ops-0123456789abcdef"},
+			}}},
+		{"JWTs with the default scope claim", map[string]string{
+			"INVITEGW_JWT_JWKS_URL":  "https://idp.example.com/.well-known/jwks.json",
+			"INVITEGW_JWT_ISSUERS":   "https://idp.example.com/, https://idp2.example.com/",
+			"INVITEGW_JWT_AUDIENCES": "invitegw",
+		}, auth.Options{JWT: &auth.JWTOptions{
+			JWKSURL:    "https://idp.example.com/.well-known/jwks.json",
+			Issuers:    []string{"https://idp.example.com/", "https://idp2.example.com/"},
+			Audiences:  []string{"invitegw"},
+			ScopeClaim: "scope",
+		}}},
+		{"JWTs with scp and a key", map[string]string{
+			"INVITEGW_JWT_JWKS_URL":    "http://keycloak:8080/realms/x/protocol/openid-connect/certs",
+			"INVITEGW_JWT_ISSUERS":     "http://keycloak:8080/realms/x",
+			"INVITEGW_JWT_AUDIENCES":   "invitegw,account",
+			"INVITEGW_JWT_SCOPE_CLAIM": "scp",
+			"INVITEGW_API_KEYS":        "ci k-ci-0123456789abcdef invitations:read",
+		}, auth.Options{
+			JWT: &auth.JWTOptions{
+				JWKSURL:    "http://keycloak:8080/realms/x/protocol/openid-connect/certs",
+				Issuers:    []string{"http://keycloak:8080/realms/x"},
+				Audiences:  []string{"invitegw", "account"},
+				ScopeClaim: "scp",
+			},
+			APIKeys: []auth.APIKey{{Name: "ci", Key: "k-ci-0123456789abcdef", Scopes: []string{"invitations:read"}}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vars := map[string]string{"INVITEGW_REDPANDA_TOKEN": "t"}
+			maps.Copy(vars, tt.env)
+			c, err := Load(nil, env(vars), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.AuthOptions(); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got  %+v %+v\nwant %+v %+v", got, got.JWT, tt.want, tt.want.JWT)
 			}
 		})
 	}

@@ -26,6 +26,7 @@ func sections(c *Config) []struct {
 	}{
 		{Prefix, c}, {Prefix, &c.Cache},
 		{Prefix + "REDPANDA_", &c.Redpanda}, {Prefix + "ELASTIC_", &c.Elastic}, {Prefix + "FRONTIER_", &c.Frontier},
+		{Prefix + "JWT_", &c.JWT},
 	}
 }
 

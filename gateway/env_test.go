@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invitegw/invitegw/audit"
+	"github.com/invitegw/invitegw/auth"
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/gateway"
 	"github.com/invitegw/invitegw/providers"
@@ -94,9 +97,13 @@ type envOptions struct {
 	noResponseCache bool
 	// noIntrospection runs the gateway as production does by default: introspection off.
 	noIntrospection bool
-	apiKeys         []string
-	corsOrigins     []string
-	requestTimeout  time.Duration
+	// apiKeys are INVITEGW_API_KEYS entries (auth.ParseAPIKeys); jwt turns JWTs on.
+	apiKeys []string
+	jwt     *auth.JWTOptions
+	// auditStore keeps the audit trail; nil: the gateway's own in-memory one.
+	auditStore     audit.Store
+	corsOrigins    []string
+	requestTimeout time.Duration
 	// tracing, when set, instruments the gateway and its upstream HTTP client.
 	tracing *tracing.Tracing
 	// transport, when set, wraps the upstream HTTP client's transport.
@@ -193,8 +200,17 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := auth.ParseAPIKeys(o.apiKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.New(context.Background(), auth.Options{APIKeys: keys, JWT: o.jwt, Logger: logger, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = authn.Close() })
 	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection, GraphiQL: !o.noIntrospection,
-		APIKeys: o.apiKeys, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
+		Auth: authn, AuditStore: o.auditStore, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if c != nil {
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache
@@ -231,20 +247,34 @@ func (e *env) query(t *testing.T, q string, vars map[string]any) response {
 // post sends a GraphQL request body to gw and decodes the answer.
 func post(t *testing.T, gw *httptest.Server, req map[string]any) response {
 	t.Helper()
+	return postWith(t, gw, nil, req)
+}
+
+// postWith is post with request headers besides Content-Type.
+func postWith(t *testing.T, gw *httptest.Server, header map[string]string, req map[string]any) response {
+	t.Helper()
 	body, _ := json.Marshal(req)
-	resp, err := http.Post(gw.URL+"/graphql", "application/json", bytes.NewReader(body))
+	r, err := http.NewRequest(http.MethodPost, gw.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var buf bytes.Buffer
 	_, _ = buf.ReadFrom(resp.Body)
-	var r response
-	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
+	var out response
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
 		t.Fatalf("status %d, body %q: %v", resp.StatusCode, buf.String(), err)
 	}
-	r.raw = buf.String()
-	return r
+	out.raw = buf.String()
+	return out
 }
 
 // data decodes the response data into v, failing on any error in the response.

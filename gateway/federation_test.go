@@ -41,7 +41,7 @@ func TestServiceSDLMatchesGolden(t *testing.T) {
 	if got.Service.SDL != string(want) {
 		t.Fatalf("_service { sdl } differs from %s (run go test ./gateway -run SDL -update if intended):\n%s", golden, got.Service.SDL)
 	}
-	for _, want := range []string{`@link(url: "https://specs.apollo.dev/federation/v2.3"`, `type Invitation @key(fields: "id")`,
+	for _, want := range []string{`@link(url: "https://specs.apollo.dev/federation/v2.5"`, `type Invitation @key(fields: "id")`,
 		`type Organization @key(fields: "id")`, `type User @key(fields: "email")`} {
 		if !strings.Contains(got.Service.SDL, want) {
 			t.Errorf("SDL lacks %s", want)

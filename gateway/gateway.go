@@ -20,8 +20,12 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/invitegw/invitegw/audit"
+	"github.com/invitegw/invitegw/auth"
+	"github.com/invitegw/invitegw/authz"
 	"github.com/invitegw/invitegw/graph"
 	"github.com/invitegw/invitegw/graphiql"
+	"github.com/invitegw/invitegw/lifecycle"
 	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
@@ -49,8 +53,13 @@ type Options struct {
 	Limits Limits
 	// APQ stores automatic persisted queries; nil disables them.
 	APQ graphql.Cache[string]
-	// APIKeys, when set, are required on /graphql (Authorization: Bearer, or X-API-Key).
-	APIKeys []string
+	// Auth identifies callers of /graphql (JWTs, API keys). Nil, or one with nothing
+	// configured, leaves the gateway open: every caller is anonymous with every scope.
+	Auth *auth.Authenticator
+	// Audit records every mutation attempt; AuditStore is where auditEvents reads them.
+	// Both default to an in-memory trail of DefaultAuditEvents.
+	Audit      *audit.Log
+	AuditStore audit.Store
 	// CORSOrigins may call /graphql from a browser; none by default.
 	CORSOrigins []string
 	// Metrics, when set, records operations and batches and is served at /metrics.
@@ -99,10 +108,38 @@ func New(o Options) (http.Handler, error) {
 		o.MaxBodyBytes = 1 << 20
 	}
 	o.Limits = o.Limits.withDefaults()
-
+	if o.Auth == nil {
+		open, err := auth.New(context.Background(), auth.Options{Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		o.Auth = open
+	}
+	if o.AuditStore == nil {
+		o.AuditStore = audit.NewMemory(DefaultAuditEvents)
+	}
+	if o.Audit == nil {
+		o.Audit = audit.New(audit.Options{Store: o.AuditStore, Logger: o.Logger, Now: o.Now})
+	}
+	changes := lifecycle.New(lifecycle.Options{
+		Providers: o.Providers, Audit: o.Audit, Now: o.Now, Actor: actor, RequestID: RequestID,
+	})
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &resolvers.Resolver{Providers: o.Providers, Now: o.Now},
+		Resolvers:  &resolvers.Resolver{Providers: o.Providers, Now: o.Now, Lifecycle: changes, Audit: o.AuditStore},
 		Complexity: complexityRoot(len(o.Providers.Sources())),
+	})
+	scopes, err := authz.New(schema.Schema())
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Auth.CheckScopes(scopes.Scopes()); err != nil {
+		return nil, err
+	}
+	// A refused mutation is an attempt too: the audit trail records it.
+	scopes.OnForbidden(func(ctx context.Context, fc *graphql.FieldContext, _ authz.Requirement) {
+		if fc.Object == "Mutation" {
+			changes.Refused(ctx, fc.Field.Name, fc.Args)
+		}
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
@@ -114,6 +151,7 @@ func New(o Options) (http.Handler, error) {
 	}
 	srv.Use(federationSDL{}) // _service { sdl } answers with introspection off too
 	srv.Use(entityRepresentations{})
+	srv.Use(scopes.Extension(caller))
 	if o.APQ != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})
 	}
@@ -134,6 +172,7 @@ func New(o Options) (http.Handler, error) {
 		srv.Use(rc)
 	}
 	srv.AroundFields(resolvers.EntityGuard)
+	srv.AroundFields(scopes.Field)
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(recoverPanic(o.Logger))
 
@@ -142,9 +181,7 @@ func New(o Options) (http.Handler, error) {
 		gql = rc.middleware(gql)
 	}
 	gql = checkProtocol(limitBody(o.MaxBodyBytes, postBody(overHTTP(withTimeout(o.RequestTimeout, gql)))))
-	if len(o.APIKeys) > 0 {
-		gql = requireAPIKey(o.APIKeys, gql)
-	}
+	gql = o.Auth.Middleware(gql)
 	if len(o.CORSOrigins) > 0 {
 		gql = cors.New(cors.Options{
 			AllowedOrigins: o.CORSOrigins,

@@ -21,11 +21,15 @@ func registerLog(b *syncBuffer) {
 }
 
 // TestMain runs the package's tests, then greps every log line any test gateway wrote for the
-// fakes' credentials, the client API key, and Elastic invitation tokens: whatever a test did,
+// fakes' credentials, the client API keys, every JWT a test minted, and Elastic invitation
+// tokens (audit lines included): whatever a test did,
 // including failures and faults, none may reach a log.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	secrets := append([]string{rpToken, rpClientSecret, ecKey, frToken, testAPIKey}, ecTokens...)
+	secrets := append([]string{rpToken, rpClientSecret, ecKey, frToken, testAPIKey, readerKey, writerKey, auditorKey, adminKey}, ecTokens...)
+	issued.Lock()
+	secrets = append(secrets, issued.tokens...)
+	issued.Unlock()
 	allLogs.Lock()
 	defer allLogs.Unlock()
 	lines := 0

@@ -17,6 +17,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
+	"github.com/invitegw/invitegw/auth"
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
@@ -40,9 +41,11 @@ import (
 // tenant and configured organization, and a key that also hashes the schema. Writes invalidate
 // by generation (see cache.Responses).
 //
-// Callers are not part of the key: every caller of one gateway reads the same upstream data
-// with the gateway's credentials, so an answer depends on nothing of theirs. Authentication,
-// CORS and body limits run before this layer; hits are counted in the GraphQL metrics but not
+// Callers are part of the key only by what they may do (auth.Identity.ScopeKey): every caller
+// reads the same upstream data with the gateway's credentials, so an answer depends on nothing
+// else of theirs, but an answer kept for a reader must never reach a caller who may not read
+// (and an answer with a FORBIDDEN field is never kept, having an error). Authentication, CORS
+// and body limits run before this layer; hits are counted in the GraphQL metrics but not
 // traced as operations.
 type responseCache struct {
 	schemaHash string
@@ -170,7 +173,8 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 }
 
 // requestKey hashes everything of the request its answer can depend on: the schema, the
-// method, the Accept header (content negotiation), and the request's meaning (query,
+// caller's scopes, the method, the Accept header (content negotiation), and the request's
+// meaning (query,
 // operation name and variables in canonical form, see meaning), read from the query string
 // (GET) or the body (POST, restored for the handler). Other requests, and requests that
 // cannot be read, are not cached.
@@ -198,12 +202,16 @@ func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
 	default:
 		return "", false
 	}
+	id, authenticated := auth.FromContext(r.Context())
+	if !authenticated {
+		return "", false
+	}
 	m, ok := rc.meaning.key(r.Context(), req)
 	if !ok {
 		return "", false
 	}
 	h := sha256.New()
-	for _, p := range []string{rc.schemaHash, r.Method, r.Header.Get("Accept"), m} {
+	for _, p := range []string{rc.schemaHash, id.ScopeKey(), r.Method, r.Header.Get("Accept"), m} {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}

@@ -29,35 +29,41 @@ func do(t *testing.T, method, url string, header map[string]string, body string)
 }
 
 func TestAPIKeys(t *testing.T) {
-	e := newEnv(t, envOptions{apiKeys: []string{"another-key-0000000000", testAPIKey}})
+	e := newEnv(t, envOptions{apiKeys: []string{"another-key-0000000000", "console " + testAPIKey + " invitations:read"}})
 	e.seed()
 	const q = `{"query":"{ invitations { totalCount } }"}`
+	const (
+		missing = `{"errors":[{"message":"authentication required: send Authorization: Bearer or X-API-Key","extensions":{"code":"UNAUTHENTICATED"}}]}`
+		unknown = `{"errors":[{"message":"invalid credential: unknown API key","extensions":{"code":"UNAUTHENTICATED"}}]}`
+	)
+	plain := map[string]string{"Content-Type": "application/json"}
+	with := func(k, v string) map[string]string {
+		return map[string]string{"Content-Type": "application/json", k: v}
+	}
 	tests := []struct {
-		name   string
-		header map[string]string
-		status int
+		name          string
+		header        map[string]string
+		status        int
+		body, wwwAuth string
 	}{
-		{"no key", map[string]string{"Content-Type": "application/json"}, 401},
-		{"wrong key", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer nope"}, 401},
-		{"key as a prefix", map[string]string{"Content-Type": "application/json", "X-API-Key": testAPIKey[:10]}, 401},
-		{"bearer key", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + testAPIKey}, 200},
-		{"x-api-key", map[string]string{"Content-Type": "application/json", "X-API-Key": testAPIKey}, 200},
+		{"no key", plain, 401, missing, `Bearer realm="invitegw"`},
+		{"wrong key", with("Authorization", "Bearer nope"), 401, unknown,
+			`Bearer realm="invitegw", error="invalid_token", error_description="unknown API key"`},
+		{"key as a prefix", with("X-API-Key", testAPIKey[:10]), 401, unknown,
+			`Bearer realm="invitegw", error="invalid_token", error_description="unknown API key"`},
+		{"bearer key", with("Authorization", "Bearer "+testAPIKey), 200, `{"data":{"invitations":{"totalCount":8}}}`, ""},
+		{"x-api-key", with("X-API-Key", testAPIKey), 200, `{"data":{"invitations":{"totalCount":8}}}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := e.upstreamCalls()
 			resp, body := do(t, http.MethodPost, e.gw.URL+"/graphql", tt.header, q)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
+			if resp.StatusCode != tt.status || body != tt.body || resp.Header.Get("WWW-Authenticate") != tt.wwwAuth {
+				t.Fatalf("got %d %s (WWW-Authenticate %q)\nwant %d %s (%q)", resp.StatusCode, body,
+					resp.Header.Get("WWW-Authenticate"), tt.status, tt.body, tt.wwwAuth)
 			}
-			if tt.status == 401 {
-				if body != `{"errors":[{"message":"missing or invalid API key","extensions":{"code":"UNAUTHENTICATED"}}]}` ||
-					resp.Header.Get("WWW-Authenticate") == "" {
-					t.Fatalf("401 body %s", body)
-				}
-				if e.upstreamCalls() != before {
-					t.Fatal("an unauthenticated request reached an upstream")
-				}
+			if tt.status == 401 && e.upstreamCalls() != before {
+				t.Fatal("an unauthenticated request reached an upstream")
 			}
 		})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/cache"
 )
 
@@ -129,6 +130,22 @@ func (m *Metrics) RegisterCache(c *cache.Cache) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_response_cache_misses_total",
 			Help: "Cacheable queries that were executed."},
 			func() float64 { return float64(c.ResponseStats().Misses) }),
+	)
+}
+
+// RegisterAudit exports the audit trail's store counters: an event the store did not take is
+// in the log already and retried, but a trail that keeps failing needs a look.
+func (m *Metrics) RegisterAudit(l *audit.Log) {
+	m.registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_audit_store_errors_total",
+			Help: "Failed writes of audit events to their store (each retried)."},
+			func() float64 { return float64(l.StoreErrors()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_audit_dropped_total",
+			Help: "Audit events given up on (queue full, or still pending at exit): in the log only."},
+			func() float64 { return float64(l.Dropped()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "invitegw_audit_pending",
+			Help: "Audit events waiting to be written to their store."},
+			func() float64 { return float64(l.Pending()) }),
 	)
 }
 

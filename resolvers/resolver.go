@@ -5,6 +5,8 @@ package resolvers
 import (
 	"time"
 
+	"github.com/invitegw/invitegw/audit"
+	"github.com/invitegw/invitegw/lifecycle"
 	"github.com/invitegw/invitegw/providers"
 )
 
@@ -13,4 +15,8 @@ type Resolver struct {
 	Providers *providers.Set
 	// Now is the clock used to derive statuses; time.Now in production, fixed in tests.
 	Now func() time.Time
+	// Lifecycle carries out every mutation (and audits it).
+	Lifecycle *lifecycle.Service
+	// Audit is the audit trail's store, read by auditEvents.
+	Audit audit.Store
 }

@@ -20,18 +20,7 @@ func (r *invitationResolver) User(ctx context.Context, obj *loaders.Invitation) 
 }
 
 func (r *mutationResolver) UpdateInvitation(ctx context.Context, id string, input model.UpdateInvitationInput) (*model.UpdateInvitationPayload, error) {
-	iid, err := invite.ParseID(id)
-	if err != nil {
-		return nil, err
-	}
-	if iid.Provider != invite.Redpanda {
-		return nil, invite.Errorf(invite.CodeUnsupported, "%s invitations cannot be updated", iid.Provider)
-	}
-	upd := toUpdate(&input)
-	if err := upd.Validate(r.Now()); err != nil {
-		return nil, err
-	}
-	inv, err := r.Providers.UpdateRedpandaInvite(ctx, iid.Key, upd)
+	inv, err := r.Lifecycle.UpdateInvitation(ctx, id, toUpdate(&input))
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +60,14 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 		return nil, err
 	}
 	return loaders.For(ctx).Organization(ctx, src)
+}
+
+func (r *queryResolver) AuditEvents(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEventConnection, error) {
+	page, err := r.Audit.List(ctx, toAuditFilter(filter), firstOrDefault(first), deref(after))
+	if err != nil {
+		return nil, err
+	}
+	return toAuditConnection(page), nil
 }
 
 func (r *userResolver) Invitations(ctx context.Context, obj *model.User, status []invite.Status) ([]*loaders.Invitation, error) {

@@ -3,11 +3,70 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/invitegw/invitegw/invite"
 	"github.com/invitegw/invitegw/loaders"
 )
+
+// Who made a request.
+type Actor struct {
+	Kind ActorKind `json:"kind"`
+	// The JWT's sub, the API key's name, or anonymous.
+	Subject string `json:"subject"`
+	// The JWT's iss.
+	Issuer *string `json:"issuer,omitempty"`
+}
+
+// One mutation attempt, or one item of a bulk mutation. Never holds a credential or token.
+type AuditEvent struct {
+	ID    string    `json:"id"`
+	At    time.Time `json:"at"`
+	Actor *Actor    `json:"actor"`
+	// The mutation field, e.g. updateInvitation.
+	Operation string       `json:"operation"`
+	Outcome   AuditOutcome `json:"outcome"`
+	// The error's extensions.code when the attempt did not succeed.
+	ErrorCode *string        `json:"errorCode,omitempty"`
+	RequestID *string        `json:"requestId,omitempty"`
+	Targets   []*AuditTarget `json:"targets"`
+}
+
+type AuditEventConnection struct {
+	Edges    []*AuditEventEdge `json:"edges"`
+	Nodes    []*AuditEvent     `json:"nodes"`
+	PageInfo *invite.PageInfo  `json:"pageInfo"`
+}
+
+type AuditEventEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *AuditEvent `json:"node"`
+}
+
+type AuditFilter struct {
+	// Exact match on Actor.subject.
+	ActorSubject *string `json:"actorSubject,omitempty"`
+	// An event with a target to this address (trimmed, case-insensitive).
+	Email *string `json:"email,omitempty"`
+	// Exact match on the mutation's name, e.g. updateInvitation.
+	Operation *string `json:"operation,omitempty"`
+	// Events at or after this time.
+	Since *time.Time `json:"since,omitempty"`
+	// Events before this time.
+	Until *time.Time `json:"until,omitempty"`
+}
+
+// What an attempt acted on, as far as it is known.
+type AuditTarget struct {
+	InvitationID   *string          `json:"invitationId,omitempty"`
+	Provider       *invite.Provider `json:"provider,omitempty"`
+	OrganizationID *string          `json:"organizationId,omitempty"`
+	Email          *string          `json:"email,omitempty"`
+}
 
 type InvitationFilter struct {
 	Providers []invite.Provider `json:"providers,omitempty"`
@@ -54,3 +113,122 @@ type User struct {
 }
 
 func (User) IsEntity() {}
+
+type ActorKind string
+
+const (
+	ActorKindJwt    ActorKind = "JWT"
+	ActorKindAPIKey ActorKind = "API_KEY"
+	// No authentication is configured: the gateway is open.
+	ActorKindAnonymous ActorKind = "ANONYMOUS"
+)
+
+var AllActorKind = []ActorKind{
+	ActorKindJwt,
+	ActorKindAPIKey,
+	ActorKindAnonymous,
+}
+
+func (e ActorKind) IsValid() bool {
+	switch e {
+	case ActorKindJwt, ActorKindAPIKey, ActorKindAnonymous:
+		return true
+	}
+	return false
+}
+
+func (e ActorKind) String() string {
+	return string(e)
+}
+
+func (e *ActorKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ActorKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ActorKind", str)
+	}
+	return nil
+}
+
+func (e ActorKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ActorKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ActorKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type AuditOutcome string
+
+const (
+	AuditOutcomeSucceeded AuditOutcome = "SUCCEEDED"
+	AuditOutcomeFailed    AuditOutcome = "FAILED"
+	// Some items of the attempt succeeded and some failed.
+	AuditOutcomePartial AuditOutcome = "PARTIAL"
+	// The caller lacked a scope: nothing was attempted upstream.
+	AuditOutcomeForbidden AuditOutcome = "FORBIDDEN"
+)
+
+var AllAuditOutcome = []AuditOutcome{
+	AuditOutcomeSucceeded,
+	AuditOutcomeFailed,
+	AuditOutcomePartial,
+	AuditOutcomeForbidden,
+}
+
+func (e AuditOutcome) IsValid() bool {
+	switch e {
+	case AuditOutcomeSucceeded, AuditOutcomeFailed, AuditOutcomePartial, AuditOutcomeForbidden:
+		return true
+	}
+	return false
+}
+
+func (e AuditOutcome) String() string {
+	return string(e)
+}
+
+func (e *AuditOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditOutcome", str)
+	}
+	return nil
+}
+
+func (e AuditOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
