@@ -21,8 +21,10 @@
 //      gives it the supergraph with that link's purpose dropped, since invitegw enforces the
 //      scopes itself. Over the open invitegw both gateways must give the exact expected answers;
 //      over the authenticated one the reader must get those same answers, and the scope-less
-//      caller (FORBIDDEN) and a caller without a token (401, UNAUTHENTICATED) exactly what each
-//      gateway is expected to make of invitegw's refusal (expected/{scopeless,anonymous}-*.json);
+//      caller (FORBIDDEN, with requiredScopes) and a caller without a token (invitegw's 401,
+//      UNAUTHENTICATED) exactly what each gateway makes of invitegw's refusal: both answer HTTP
+//      200 with the refused fields null, each wording and placing the error its own way
+//      (expected/{scopeless,anonymous}-{root,entities}.<gateway>.json);
 //   6. runs graphql-http's auditServer against the open invitegw: every case must pass, so an
 //      error, a warning (a SHOULD) or a notice (a MAY) fails the run.
 //
