@@ -10,12 +10,8 @@ import (
 
 	"github.com/invitegw/invitegw/upstream"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
+	"github.com/invitegw/invitegw/upstream/upstreamtest"
 )
-
-// testRetry is a retry policy that retries at once, so tests count calls without waiting.
-func testRetry() *upstream.Policy {
-	return &upstream.Policy{Retry: &upstream.Retry{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond, MaxWait: 2 * time.Second}}
-}
 
 func TestCreateUserInvite(t *testing.T) {
 	now := time.Date(2025, 5, 4, 9, 42, 0, 0, time.UTC)
@@ -112,9 +108,9 @@ func TestCreateUserInviteErrors(t *testing.T) {
 				fake *redpandafake.Server
 			)
 			if tt.handler != nil {
-				c = newHandlerClient(t, Options{Policy: testRetry()}, tt.handler)
+				c = newHandlerClient(t, Options{Policy: upstreamtest.RetryAtOnce()}, tt.handler)
 			} else {
-				fake, c, _ = newFake(t, redpandafake.Options{}, Options{Policy: testRetry()})
+				fake, c, _ = newFake(t, redpandafake.Options{}, Options{Policy: upstreamtest.RetryAtOnce()})
 				if tt.setup != nil {
 					tt.setup(fake)
 				}
@@ -158,14 +154,14 @@ func TestDeleteUserInvite(t *testing.T) {
 	}{
 		{name: "204 deletes the invite", seeded: true, calls: 1},
 		{name: "unknown invite is not found", wantKind: upstream.ErrNotFound, calls: 1},
-		{name: "unknown invite is not found with retries too", policy: testRetry(), wantKind: upstream.ErrNotFound, calls: 1},
-		{name: "503 is retried", seeded: true, policy: testRetry(), calls: 2,
+		{name: "unknown invite is not found with retries too", policy: upstreamtest.RetryAtOnce(), wantKind: upstream.ErrNotFound, calls: 1},
+		{name: "503 is retried", seeded: true, policy: upstreamtest.RetryAtOnce(), calls: 2,
 			inject: func(f *redpandafake.Server) { f.FailNext("DeleteUserInvite", 1, 503) }},
-		{name: "a lost reply, then 404, is success", seeded: true, policy: testRetry(), calls: 2,
+		{name: "a lost reply, then 404, is success", seeded: true, policy: upstreamtest.RetryAtOnce(), calls: 2,
 			inject: func(f *redpandafake.Server) { f.DropReplyNext("DeleteUserInvite", 1) }},
-		{name: "503 then 404 is success", policy: testRetry(), calls: 2,
+		{name: "503 then 404 is success", policy: upstreamtest.RetryAtOnce(), calls: 2,
 			inject: func(f *redpandafake.Server) { f.FailNext("DeleteUserInvite", 1, 503) }},
-		{name: "429 then 404 is not found", policy: testRetry(), wantKind: upstream.ErrNotFound, calls: 2,
+		{name: "429 then 404 is not found", policy: upstreamtest.RetryAtOnce(), wantKind: upstream.ErrNotFound, calls: 2,
 			inject: func(f *redpandafake.Server) { f.FailNext("DeleteUserInvite", 1, 429) }},
 		{name: "without a retry policy a lost reply is unavailable", seeded: true, wantKind: upstream.ErrUnavailable, calls: 1,
 			inject: func(f *redpandafake.Server) { f.DropReplyNext("DeleteUserInvite", 1) }},
