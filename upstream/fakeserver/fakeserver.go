@@ -96,7 +96,8 @@ type Recorder struct {
 	mu       sync.Mutex
 	calls    map[string]int     // by route name
 	paths    map[string]int     // by "METHOD /path"
-	requests []Request          // the latest, oldest first; at most MaxRecordedRequests
+	requests []Request          // a ring of the latest MaxRecordedRequests; see record
+	oldest   int                // where the ring starts once it is full
 	faults   map[string][]Fault // by route name; "" applies to every route
 	delay    time.Duration
 	chaos    float64    // probability of a random fault per call (SetChaos)
@@ -186,12 +187,15 @@ func recordBody(r *http.Request) []byte {
 	return bytes.Clone(b)
 }
 
-// record keeps req, forgetting the oldest beyond MaxRecordedRequests. rec.mu must be held.
+// record keeps req, in place of the oldest once MaxRecordedRequests are kept. rec.mu must be
+// held.
 func (rec *Recorder) record(req Request) {
-	if len(rec.requests) == MaxRecordedRequests {
-		rec.requests = append(rec.requests[:0], rec.requests[1:]...)
+	if len(rec.requests) < MaxRecordedRequests {
+		rec.requests = append(rec.requests, req)
+		return
 	}
-	rec.requests = append(rec.requests, req)
+	rec.requests[rec.oldest] = req
+	rec.oldest = (rec.oldest + 1) % MaxRecordedRequests
 }
 
 // discardWriter is where a FaultDropReply handler writes the answer no one receives.
@@ -341,7 +345,8 @@ func (rec *Recorder) Requests(route string) []Request {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	var out []Request
-	for _, req := range rec.requests {
+	for i := range rec.requests {
+		req := rec.requests[(rec.oldest+i)%len(rec.requests)]
 		if route == "" || req.Route == route {
 			req.Body = bytes.Clone(req.Body)
 			out = append(out, req)
@@ -364,5 +369,5 @@ func (rec *Recorder) Reset() {
 	clear(rec.calls)
 	clear(rec.paths)
 	clear(rec.faults)
-	rec.requests = nil
+	rec.requests, rec.oldest = nil, 0
 }

@@ -433,8 +433,18 @@ func TestRequestsWindow(t *testing.T) {
 		rec.record(Request{Route: "r", Path: "/" + strconv.Itoa(i)})
 	}
 	got := rec.Requests("r")
-	if len(got) != MaxRecordedRequests || got[0].Path != "/3" || got[len(got)-1].Path != "/"+strconv.Itoa(MaxRecordedRequests+2) {
-		t.Errorf("window: %d requests, from %s to %s", len(got), got[0].Path, got[len(got)-1].Path)
+	if len(got) != MaxRecordedRequests {
+		t.Fatalf("window: %d requests", len(got))
+	}
+	for i, req := range got {
+		if want := "/" + strconv.Itoa(i+3); req.Path != want {
+			t.Fatalf("request %d is %s, want %s", i, req.Path, want)
+		}
+	}
+	rec.Reset()
+	rec.record(Request{Route: "r", Path: "/after"})
+	if got := rec.Requests(""); len(got) != 1 || got[0].Path != "/after" {
+		t.Errorf("after Reset: %+v", got)
 	}
 }
 
