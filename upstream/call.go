@@ -84,23 +84,49 @@ type Policy struct {
 
 // Do sends one request and decodes a 2xx JSON body into out (if out is non-nil). in, when
 // non-nil, is sent as a JSON body. path is appended to BaseURL as is: callers escape it.
-// GET calls are idempotent and may be retried; DoIdempotent marks a POST that only reads (a
-// Connect unary call) as safe to retry too.
+// Only GET calls are retried. Every other method goes out once, whatever happens to it: a POST
+// that creates, or a PATCH, could be applied twice. DoIdempotent marks a POST that only reads
+// (a Connect unary call) as safe to retry too, and DoDelete a call that removes something.
 func (c *Caller) Do(ctx context.Context, op, method, path string, in, out any) error {
-	return c.run(ctx, op, method == http.MethodGet, func() error { return c.do(ctx, op, method, path, in, out) })
+	return c.run(ctx, op, repeat{ok: method == http.MethodGet}, func() error { return c.do(ctx, op, method, path, in, out) })
 }
 
 // DoIdempotent is Do for a call that is safe to repeat whatever its method.
 func (c *Caller) DoIdempotent(ctx context.Context, op, method, path string, in, out any) error {
-	return c.run(ctx, op, true, func() error { return c.do(ctx, op, method, path, in, out) })
+	return c.run(ctx, op, repeat{ok: true}, func() error { return c.do(ctx, op, method, path, in, out) })
 }
 
-func (c *Caller) run(ctx context.Context, op string, idempotent bool, try func() error) error {
+// DoDelete is Do for a call that removes something: a DELETE, or the POST of a Connect
+// procedure that deletes. Removing is safe to repeat, so it is retried as a read is; gone says
+// which answer means the thing is not there (typically NotFound).
+//
+// gone's answer to a retry made after an attempt that may have done the work is success: that
+// attempt removed the thing, and only its reply was lost. Such an attempt is one that failed
+// without an answer (a connection that broke, a body cut off) or with 502, 503 or 504, which a
+// proxy or the upstream may send after the work was done; not one answered 429, which refused
+// it. gone's answer to the first attempt, or to a retry after 429s only, stays an error: the
+// thing was not there to remove.
+func (c *Caller) DoDelete(ctx context.Context, op, method, path string, in, out any, gone func(*Error) bool) error {
+	return c.run(ctx, op, repeat{ok: true, gone: gone}, func() error { return c.do(ctx, op, method, path, in, out) })
+}
+
+// NotFound is the gone of DoDelete for an upstream whose only "not there" is ErrNotFound.
+func NotFound(e *Error) bool { return e.Kind == ErrNotFound }
+
+// repeat is how a call may be repeated.
+type repeat struct {
+	// ok says it may be retried at all.
+	ok bool
+	// gone, for a removal (DoDelete), names the answer that means the thing is not there.
+	gone func(*Error) bool
+}
+
+func (c *Caller) run(ctx context.Context, op string, rp repeat, try func() error) error {
 	if c.Policy == nil {
 		return try()
 	}
 	start := time.Now()
-	err := c.call(ctx, op, idempotent, try)
+	err := c.call(ctx, op, rp, try)
 	if c.Policy.Observe == nil {
 		return err
 	}
@@ -138,7 +164,9 @@ func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) e
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, body)
 	if err != nil {
-		return fmt.Errorf("%s: %s: build request: %w", c.Provider, op, err)
+		// A URL that does not parse is quoted in url.Error: its path may hold a secret (an
+		// Elastic invitation token).
+		return fmt.Errorf("%s: %s: build request: %w", c.Provider, op, redactURL(err))
 	}
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
@@ -244,7 +272,8 @@ func transportKind(ctx context.Context, err, fallback error) error {
 	return fallback
 }
 
-// redactURL drops the URL from a *url.Error so query strings never reach logs.
+// redactURL drops the URL from a *url.Error so neither its query nor its path (where an Elastic
+// invitation token travels) reaches an error, and so a log.
 func redactURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {

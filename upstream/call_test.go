@@ -152,3 +152,26 @@ func TestDecodeError(t *testing.T) {
 		t.Fatalf("DecodeError = %q %+v", err, err)
 	}
 }
+
+// TestRequestErrorsHideTheURL: a path can carry a secret (an Elastic invitation token), so no
+// error quotes the URL: not one that fails to parse, nor one whose request fails.
+func TestRequestErrorsHideTheURL(t *testing.T) {
+	const secret = "s3cret-token"
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	tests := []struct {
+		name, base, path string
+	}{
+		{name: "a path that does not parse", base: "http://127.0.0.1:9", path: "/x/" + secret + "/%zz"},
+		{name: "a server that is gone", base: closed.URL, path: "/x/" + secret + "?q=" + secret},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &upstream.Caller{Provider: "test", BaseURL: tt.base, HTTP: closed.Client(), Timeout: 5 * time.Second}
+			err := c.Do(context.Background(), "op", http.MethodDelete, tt.path, nil, nil)
+			if err == nil || strings.Contains(err.Error(), secret) {
+				t.Fatalf("err = %v, want an error without the URL", err)
+			}
+		})
+	}
+}

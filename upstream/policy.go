@@ -27,10 +27,10 @@ import (
 //     logs request URLs unless told not to.
 // So this file stays: Retry, Budget, retrying and next are under 100 lines with their comments.
 
-// Retry is the retry policy of idempotent calls. Retried: 429, 502, 503 and 504 answers and
-// connection failures (no response at all, or a body cut off mid-way). Never retried: anything
-// else, a call that is not idempotent (Redpanda's PATCH), a context that is done, or a
-// Retry-After longer than MaxWait.
+// Retry is the retry policy of idempotent calls (reads, and removals: see Caller.DoDelete).
+// Retried: 429, 502, 503 and 504 answers and connection failures (no response at all, or a body
+// cut off mid-way). Never retried: anything else, a call that is not idempotent (every POST
+// that creates, Redpanda's PATCH), a context that is done, or a Retry-After longer than MaxWait.
 //
 // The fields are used as given: nothing fills in a zero. DefaultRetry returns the values the
 // gateway runs with.
@@ -108,10 +108,10 @@ func NewBreaker(provider string, openFor time.Duration) *gobreaker.CircuitBreake
 var errBreakerOpen = errors.New("circuit breaker open: not calling the upstream")
 
 // call runs one logical call under the policy: through the breaker, with retries when the
-// call is idempotent.
-func (c *Caller) call(ctx context.Context, op string, idempotent bool, try func() error) error {
+// call may be repeated.
+func (c *Caller) call(ctx context.Context, op string, rp repeat, try func() error) error {
 	p := c.Policy
-	attempt := func() error { return c.retrying(ctx, idempotent, try) }
+	attempt := func() error { return c.retrying(ctx, rp, try) }
 	if p.Breaker == nil {
 		return attempt()
 	}
@@ -122,20 +122,28 @@ func (c *Caller) call(ctx context.Context, op string, idempotent bool, try func(
 	return err
 }
 
-func (c *Caller) retrying(ctx context.Context, idempotent bool, try func() error) error {
+func (c *Caller) retrying(ctx context.Context, rp repeat, try func() error) error {
 	r := c.Policy.Retry
-	if r == nil || !idempotent {
+	if r == nil || !rp.ok {
 		return try()
 	}
 	if r.Budget != nil {
 		r.Budget.deposit()
 	}
+	// inDoubt: an earlier attempt may have done the work although it failed (see DoDelete).
+	inDoubt := false
 	for n := 0; ; n++ {
 		err := try()
+		var ue *Error
+		if inDoubt && rp.gone != nil && errors.As(err, &ue) && rp.gone(ue) {
+			return nil
+		}
 		wait, ok := r.next(n, err)
 		if !ok || ctx.Err() != nil || (r.Budget != nil && !r.Budget.withdraw()) {
 			return err
 		}
+		// next retries only failures that carry an *Error.
+		inDoubt = inDoubt || (errors.As(err, &ue) && ue.Status != http.StatusTooManyRequests)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:

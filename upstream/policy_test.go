@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,8 @@ func TestRetries(t *testing.T) {
 		{"500 is not retried", http.MethodGet, []int{500}, nil, upstream.ErrUnavailable, 1},
 		{"404 is not retried", http.MethodGet, []int{404}, nil, upstream.ErrNotFound, 1},
 		{"PATCH is never retried", http.MethodPatch, []int{503}, nil, upstream.ErrUnavailable, 1},
+		{"POST is never retried", http.MethodPost, []int{503}, nil, upstream.ErrUnavailable, 1},
+		{"a POST's 429 is not retried either", http.MethodPost, []int{429}, nil, upstream.ErrRateLimited, 1},
 		{"an empty budget stops retries", http.MethodGet, []int{503, 503}, upstream.NewBudget(0, 1), upstream.ErrUnavailable, 2},
 	}
 	for _, tt := range tests {
@@ -60,6 +63,78 @@ func TestRetries(t *testing.T) {
 			}
 			if n := rec.Calls("op"); n != tt.calls {
 				t.Fatalf("calls = %d, want %d", n, tt.calls)
+			}
+		})
+	}
+}
+
+// TestDeleteRetries drives DoDelete against a route that removes one thing: 200 {} the first
+// time, 404 once it is gone.
+func TestDeleteRetries(t *testing.T) {
+	tests := []struct {
+		name    string
+		present bool // whether the thing is there before the call
+		inject  func(rec *fakeserver.Recorder)
+		noRetry bool // a policy without Retry
+		wantErr error
+		calls   int
+		left    bool // whether the thing is still there after the call
+	}{
+		{name: "removed at once", present: true, inject: func(*fakeserver.Recorder) {}, calls: 1},
+		{name: "503 then removed", present: true,
+			inject: func(rec *fakeserver.Recorder) { rec.FailNext("del", 1, 503) }, calls: 2},
+		{name: "a lost reply, then 404, is success", present: true,
+			inject: func(rec *fakeserver.Recorder) { rec.DropReplyNext("del", 1) }, calls: 2},
+		{name: "503 then 404 is success", present: false,
+			inject: func(rec *fakeserver.Recorder) { rec.FailNext("del", 1, 503) }, calls: 2},
+		{name: "502, 504 then 404 on the last retry is success", present: false,
+			inject: func(rec *fakeserver.Recorder) { rec.FailNext("del", 1, 502); rec.FailNext("del", 1, 504) }, calls: 3},
+		{name: "404 on the first attempt is not found", present: false,
+			inject: func(*fakeserver.Recorder) {}, wantErr: upstream.ErrNotFound, calls: 1},
+		{name: "429 then 404 is not found: the 429 refused the call", present: false,
+			inject: func(rec *fakeserver.Recorder) { rec.FailNext("del", 1, 429) }, wantErr: upstream.ErrNotFound, calls: 2},
+		{name: "503 then 403 is forbidden: only gone's answer is success", present: true,
+			inject:  func(rec *fakeserver.Recorder) { rec.FailNext("del", 1, 503); rec.FailNext("del", 1, 403) },
+			wantErr: upstream.ErrForbidden, calls: 2, left: true},
+		{name: "500 is not retried", present: true,
+			inject: func(rec *fakeserver.Recorder) { rec.FailNext("del", 1, 500) }, wantErr: upstream.ErrUnavailable, calls: 1, left: true},
+		{name: "without retries a lost reply is unavailable", present: true, noRetry: true,
+			inject: func(rec *fakeserver.Recorder) { rec.DropReplyNext("del", 1) }, wantErr: upstream.ErrUnavailable, calls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := fakeserver.NewRecorder(func(w http.ResponseWriter, status int) { w.WriteHeader(status) })
+			var mu sync.Mutex
+			present := tt.present
+			srv := httptest.NewServer(rec.Wrap("del", func(w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				defer mu.Unlock()
+				if !present {
+					w.WriteHeader(http.StatusNotFound)
+					return
+				}
+				present = false
+				_, _ = w.Write([]byte(`{}`))
+			}))
+			defer srv.Close()
+			retry := &upstream.Retry{Attempts: 2, Base: time.Millisecond, Max: 2 * time.Millisecond, MaxWait: 2 * time.Second}
+			if tt.noRetry {
+				retry = nil
+			}
+			c := &upstream.Caller{Provider: "test", BaseURL: srv.URL, HTTP: srv.Client(), Timeout: 5 * time.Second,
+				Policy: &upstream.Policy{Retry: retry}}
+			tt.inject(rec)
+			err := c.DoDelete(context.Background(), "Del", http.MethodDelete, "/thing", nil, nil, upstream.NotFound)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if n := rec.Calls("del"); n != tt.calls {
+				t.Errorf("calls = %d, want %d", n, tt.calls)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if present != tt.left {
+				t.Errorf("the thing is there: %v, want %v", present, tt.left)
 			}
 		})
 	}

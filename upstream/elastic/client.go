@@ -1,5 +1,6 @@
 // Package elastic is invitegw's client for Elastic Cloud (ESS) organization invitations, in
-// Elastic's own words: it lists an organization's open invitations and reads the organization.
+// Elastic's own words: it lists, creates (or refreshes) and deletes an organization's
+// invitations and reads the organization.
 //
 // The API is documented in cloud-sdk-go's api/apidocs-user.json (see FACTS.md section 2):
 // base https://api.elastic-cloud.com/api/v1, `Authorization: ApiKey <key>`, snake_case JSON,
@@ -10,13 +11,17 @@
 // prints, logs and marshals as "[redacted]", and stays one: this package turns it only into its
 // digest (Token.Digest), inside the unified invitation ID (ToInvitation). Code elsewhere that
 // holds an OrganizationInvitation can still reach the secret, but only by converting the Token
-// to a string on purpose.
+// to a string on purpose. DeleteInvitations has to send tokens, in its path; no error of it
+// carries one (see DeleteInvitations).
 package elastic
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/invitegw/invitegw/upstream"
@@ -109,6 +114,95 @@ func (c *Client) ListInvitations(ctx context.Context, organizationID string) ([]
 	}
 	return out.Invitations, nil
 }
+
+// CreateInvitations invites req.Emails to an organization (operation
+// create-organization-invitations) and returns the invitations, one per email. Elastic
+// "creates or refreshes": an email that already has an open invitation gets it back refreshed
+// rather than a second one (whether its token stays the same is not documented).
+//
+// The POST is never retried, as no create is: a failed call may or may not have invited, and
+// only ListInvitations tells. No emails at all is ErrInvalidArgument without a request.
+func (c *Client) CreateInvitations(ctx context.Context, organizationID string, req OrganizationInvitationRequest) ([]OrganizationInvitation, error) {
+	const op = "CreateInvitations"
+	p, err := orgPath(op, organizationID)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Emails) == 0 {
+		return nil, &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrInvalidArgument, Err: errors.New("no emails to invite")}
+	}
+	var out organizationInvitations
+	if err := c.caller.Do(ctx, op, http.MethodPost, p+"/invitations", req, &out); err != nil {
+		return nil, err
+	}
+	return out.Invitations, nil
+}
+
+// DeleteInvitations deletes invitations of an organization by their tokens (operation
+// delete-organization-invitations), all in one call: the tokens go comma-separated into one
+// path segment, each path-escaped. Elastic answers 200 {}; a token it does not know is
+// ErrNotFound (organization.invitation_not_found), and whether it then deleted the others is
+// not documented.
+//
+// The tokens are secrets and the path carries them, so no error of this call holds one: the
+// caller's errors never quote a URL, and an Elastic message that quotes a token has it replaced
+// by "[redacted]". A token that cannot be sent in the list ("", ".", "..", or one holding a
+// comma) fails before any request, with an error that names its position, not its value; so
+// does an empty list.
+//
+// A delete is safe to repeat, so the policy's retries apply, and an
+// organization.invitation_not_found to a retry after an attempt that may have done the work
+// is success (upstream.Caller.DoDelete).
+func (c *Client) DeleteInvitations(ctx context.Context, organizationID string, tokens []Token) error {
+	const op = "DeleteInvitations"
+	p, err := orgPath(op, organizationID)
+	if err != nil {
+		return err
+	}
+	seg, err := tokensSegment(tokens)
+	if err != nil {
+		return &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrInvalidArgument, Err: err}
+	}
+	caller := c.caller // a copy, whose error decoder knows this call's tokens
+	caller.DecodeErr = func(e *upstream.Error, h http.Header, body []byte) {
+		decodeError(e, h, body)
+		e.Message = redactTokens(e.Message, tokens)
+	}
+	return caller.DoDelete(ctx, op, http.MethodDelete, p+"/invitations/"+seg, nil, nil, invitationGone)
+}
+
+// tokensSegment is the invitation_tokens path segment: the tokens path-escaped and joined by
+// commas. Its errors name a token by position only.
+func tokensSegment(tokens []Token) (string, error) {
+	if len(tokens) == 0 {
+		return "", errors.New("no invitation tokens")
+	}
+	parts := make([]string, len(tokens))
+	for i, t := range tokens {
+		s := string(t)
+		if s == "" || s == "." || s == ".." || strings.Contains(s, ",") {
+			return "", fmt.Errorf("invitation token %d of %d cannot be sent in a comma-separated list", i+1, len(tokens))
+		}
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// redactTokens replaces each token in msg, as sent and as path-escaped, with "[redacted]".
+func redactTokens(msg string, tokens []Token) string {
+	for _, t := range tokens {
+		for _, s := range []string{string(t), url.PathEscape(string(t))} {
+			if s != "" {
+				msg = strings.ReplaceAll(msg, s, redacted)
+			}
+		}
+	}
+	return msg
+}
+
+// invitationGone is DoDelete's gone: the code that says an invitation is not there. An unknown
+// organization is not "gone": retrying cannot have removed it.
+func invitationGone(e *upstream.Error) bool { return e.Code == "organization.invitation_not_found" }
 
 // GetOrganization reads one organization (operation get-organization), for its name.
 func (c *Client) GetOrganization(ctx context.Context, organizationID string) (*Organization, error) {

@@ -77,10 +77,10 @@ func mustParse(t *testing.T, s string) time.Time {
 	return v
 }
 
-// newFake starts a seeded fake and a client for it.
+// newFake starts a seeded fake, whose clock stands at created, and a client for it.
 func newFake(t *testing.T, o Options) (*elasticfake.Server, *Client) {
 	t.Helper()
-	fake := elasticfake.New(elasticfake.Options{APIKey: testKey})
+	fake := elasticfake.New(elasticfake.Options{APIKey: testKey, Now: func() time.Time { return created }})
 	fake.AddOrganization(testOrg, "Acme Search")
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)

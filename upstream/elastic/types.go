@@ -21,6 +21,17 @@ type OrganizationInvitation struct {
 	RoleAssignments *RoleAssignments `json:"role_assignments,omitempty"`
 }
 
+// OrganizationInvitationRequest is what CreateInvitations sends.
+type OrganizationInvitationRequest struct {
+	// Emails are the addresses to invite; at least one.
+	Emails []string `json:"emails"`
+	// ExpiresIn is how long the invitations last, a duration such as "72h" or "7d"; Elastic's
+	// default (72h) when empty.
+	ExpiresIn string `json:"expires_in,omitempty"`
+	// RoleAssignments are the roles the invitees get on acceptance; nil sends none.
+	RoleAssignments *RoleAssignments `json:"role_assignments,omitempty"`
+}
+
 // Organization is an Elastic Cloud organization.
 type Organization struct {
 	ID                               string   `json:"id"`

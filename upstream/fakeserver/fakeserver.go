@@ -1,7 +1,9 @@
-// Package fakeserver is the plumbing the fake upstream servers share: per-route call counters,
-// fault injection (the next N calls fail with a status, answer after a delay, answer a 200 whose
-// body is not JSON, or drop the connection halfway through the body) and a hook that runs before
-// every request, so tests can assert call counts and failure handling against real sockets.
+// Package fakeserver is the plumbing the fake upstream servers share: per-route call counters, a
+// record of the requests received (method, escaped path, query, body), fault injection (the next
+// N calls fail with a status, answer after a delay, answer a 200 whose body is not JSON, drop the
+// connection halfway through the body, or do their work and lose the reply) and a hook that runs
+// before every request, so tests can assert call counts, requests and failure handling against
+// real sockets.
 //
 // The fakes serve -demo too, so this package is linked into the gateway binary: it must not
 // import testing (upstream's TestNoTestingInBinary checks). Helpers that need a *testing.T live
@@ -9,6 +11,7 @@
 package fakeserver
 
 import (
+	"bytes"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -37,6 +40,12 @@ const (
 	// dies while answering. The client sees the status and headers, then an error while reading
 	// the body.
 	FaultCloseMidBody
+	// FaultDropReply runs the route's handler, so whatever the call changes is changed, throws
+	// its answer away and closes the connection before any byte of a response: a write that the
+	// upstream applied while its reply was lost (the upstream died after committing, or the
+	// network dropped the answer). The client sees the request fail without a status, the case
+	// in which it cannot know whether its call took effect.
+	FaultDropReply
 )
 
 // MalformedBody is what FaultMalformed answers: JSON cut off after its first bytes, so that it
@@ -57,13 +66,38 @@ type Fault struct {
 	Delay  time.Duration // wait this long first (or until the client gives up)
 }
 
-// Recorder counts calls and injects faults. The zero value is not usable; use NewRecorder.
+// Request is one request a route received, as the client sent it.
+type Request struct {
+	Route  string
+	Method string
+	// Path is the path as it was sent, still escaped (URL.EscapedPath), so a test sees how the
+	// client escaped an ID: "/v1/user-invites/inv%2F1".
+	Path string
+	// Query is the raw query string, without "?".
+	Query string
+	// Body is the request body, at most MaxRecordedBody bytes of it; nil when there was none.
+	Body []byte
+}
+
+// Bounds of what a Recorder keeps of requests. The demo serves the fakes for as long as it
+// runs, so the record is a window, not a log.
+const (
+	// MaxRecordedRequests is how many of the latest requests Requests remembers.
+	MaxRecordedRequests = 1024
+	// MaxRecordedBody is how much of a request body is kept; the handler still reads all of it.
+	MaxRecordedBody = 64 << 10
+)
+
+// Recorder counts calls, keeps the latest requests and injects faults. The zero value is not
+// usable; use NewRecorder.
 type Recorder struct {
 	writeErr ErrorWriter
 
 	mu       sync.Mutex
 	calls    map[string]int     // by route name
 	paths    map[string]int     // by "METHOD /path"
+	requests []Request          // a ring of the latest MaxRecordedRequests; see record
+	oldest   int                // where the ring starts once it is full
 	faults   map[string][]Fault // by route name; "" applies to every route
 	delay    time.Duration
 	chaos    float64    // probability of a random fault per call (SetChaos)
@@ -86,10 +120,12 @@ func NewRecorder(writeErr ErrorWriter) *Recorder {
 // Wrap instruments the handler of one named route.
 func (rec *Recorder) Wrap(route string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		body := recordBody(r)
 		rec.mu.Lock()
 		rec.calls[route]++
 		rec.paths[r.Method+" "+r.URL.Path]++
 		rec.lastAuth[route] = r.Header.Get("Authorization")
+		rec.record(Request{Route: route, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Body: body})
 		fault, hasFault := rec.popFault(route)
 		delay, hook := rec.delay, rec.onRecv
 		rec.mu.Unlock()
@@ -120,6 +156,9 @@ func (rec *Recorder) Wrap(route string, h http.HandlerFunc) http.HandlerFunc {
 			_, _ = io.WriteString(w, MalformedBody)
 		case FaultCloseMidBody:
 			closeMidBody(w)
+		case FaultDropReply:
+			h(discardWriter{header: http.Header{}}, r)
+			panic(http.ErrAbortHandler) // see closeMidBody; nothing was written, so nothing is sent
 		default:
 			if fault.Status != 0 {
 				rec.writeErr(w, fault.Status)
@@ -129,6 +168,42 @@ func (rec *Recorder) Wrap(route string, h http.HandlerFunc) http.HandlerFunc {
 		}
 	}
 }
+
+// recordBody reads up to MaxRecordedBody bytes of r's body for the record and puts them back in
+// front of the rest, so the route's handler reads the body it would have read (an error of the
+// client's included).
+func recordBody(r *http.Request) []byte {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(r.Body, MaxRecordedBody))
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+	if len(b) == 0 {
+		return nil
+	}
+	return bytes.Clone(b)
+}
+
+// record keeps req, in place of the oldest once MaxRecordedRequests are kept. rec.mu must be
+// held.
+func (rec *Recorder) record(req Request) {
+	if len(rec.requests) < MaxRecordedRequests {
+		rec.requests = append(rec.requests, req)
+		return
+	}
+	rec.requests[rec.oldest] = req
+	rec.oldest = (rec.oldest + 1) % MaxRecordedRequests
+}
+
+// discardWriter is where a FaultDropReply handler writes the answer no one receives.
+type discardWriter struct{ header http.Header }
+
+func (d discardWriter) Header() http.Header         { return d.header }
+func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardWriter) WriteHeader(int)             {}
 
 // closeMidBody sends the status line, the headers and PartialBody of a reply that promises more,
 // then aborts the handler. net/http documents panicking with http.ErrAbortHandler as the way to
@@ -200,14 +275,18 @@ func (rec *Recorder) CloseMidBodyNext(route string, n int) {
 	rec.inject(route, n, Fault{Kind: FaultCloseMidBody})
 }
 
-// InjectNext injects one fault of kind into route's next call: MalformedNext or
-// CloseMidBodyNext.
+// DropReplyNext makes the next n calls of route (every route when "") do their work and then
+// close the connection without answering (FaultDropReply).
+func (rec *Recorder) DropReplyNext(route string, n int) {
+	rec.inject(route, n, Fault{Kind: FaultDropReply})
+}
+
+// InjectNext injects one fault of kind into route's next call: MalformedNext, CloseMidBodyNext
+// or DropReplyNext.
 func (rec *Recorder) InjectNext(route string, kind FaultKind) {
 	switch kind {
-	case FaultMalformed:
-		rec.MalformedNext(route, 1)
-	case FaultCloseMidBody:
-		rec.CloseMidBodyNext(route, 1)
+	case FaultMalformed, FaultCloseMidBody, FaultDropReply:
+		rec.inject(route, 1, Fault{Kind: kind})
 	}
 }
 
@@ -260,6 +339,22 @@ func (rec *Recorder) TotalCalls() int {
 	return n
 }
 
+// Requests are the requests route received (every route's when route is ""), oldest first,
+// among the latest MaxRecordedRequests: faulted ones too, since they reached the fake.
+func (rec *Recorder) Requests(route string) []Request {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var out []Request
+	for i := range rec.requests {
+		req := rec.requests[(rec.oldest+i)%len(rec.requests)]
+		if route == "" || req.Route == route {
+			req.Body = bytes.Clone(req.Body)
+			out = append(out, req)
+		}
+	}
+	return out
+}
+
 // LastAuthorization is the Authorization header of route's most recent request.
 func (rec *Recorder) LastAuthorization(route string) string {
 	rec.mu.Lock()
@@ -267,11 +362,12 @@ func (rec *Recorder) LastAuthorization(route string) string {
 	return rec.lastAuth[route]
 }
 
-// Reset clears counters and pending faults (not the delay or hook).
+// Reset clears counters, recorded requests and pending faults (not the delay or hook).
 func (rec *Recorder) Reset() {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	clear(rec.calls)
 	clear(rec.paths)
 	clear(rec.faults)
+	rec.requests, rec.oldest = nil, 0
 }

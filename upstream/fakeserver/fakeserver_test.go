@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,8 +76,10 @@ type outcome struct {
 	length      int64 // Content-Length, -1 when absent
 	body        string
 	// doTimeout is a client timeout before any response arrived (the other fields are then
-	// zero); readErr an error while reading the body.
+	// zero); noReply a connection closed before any response; readErr an error while reading
+	// the body.
 	doTimeout bool
+	noReply   bool
 	readErr   error
 }
 
@@ -94,6 +98,9 @@ func (ts *testServer) get(t *testing.T, route string, timeout time.Duration) out
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return outcome{doTimeout: true}
+		}
+		if errors.Is(err, io.EOF) {
+			return outcome{noReply: true}
 		}
 		t.Fatalf("GET /%s: %v", route, err)
 	}
@@ -115,6 +122,7 @@ var (
 	closedMidBody = outcome{status: 200, contentType: "application/json",
 		length: int64(len(PartialBody) + closeMidBodyMissing), body: PartialBody, readErr: io.ErrUnexpectedEOF}
 	timedOut = outcome{doTimeout: true}
+	noReply  = outcome{noReply: true}
 )
 
 func failed(status int) outcome {
@@ -172,6 +180,14 @@ func TestFaults(t *testing.T) {
 			inject:      func(rec *Recorder) { rec.CloseMidBodyNext("a", 2) },
 			calls:       []call{{route: "a", want: closedMidBody}, {route: "a", want: closedMidBody}, {route: "a", want: okA}},
 			wantReached: map[string]int{"a": 1}},
+		{name: "DropReplyNext runs the handler and answers nothing",
+			inject:      func(rec *Recorder) { rec.DropReplyNext("a", 1) },
+			calls:       []call{{route: "a", want: noReply}, {route: "a", want: okA}},
+			wantReached: map[string]int{"a": 2}},
+		{name: "InjectNext drops a reply too",
+			inject:      func(rec *Recorder) { rec.InjectNext("b", FaultDropReply) },
+			calls:       []call{{route: "b", want: noReply}, {route: "b", want: okB}},
+			wantReached: map[string]int{"b": 2}},
 		{name: "a delayed malformed reply is both",
 			inject: func(rec *Recorder) { rec.inject("a", 2, Fault{Kind: FaultMalformed, Delay: longDelay}) },
 			calls: []call{{route: "a", timeout: 50 * time.Millisecond, want: timedOut},
@@ -342,6 +358,93 @@ func TestRecorderState(t *testing.T) {
 				t.Errorf("TotalCalls() = %d, want %d", got, total)
 			}
 		})
+	}
+}
+
+// TestRequests records what each request carried, as sent, while the handler still reads the
+// whole body.
+func TestRequests(t *testing.T) {
+	rec := NewRecorder(writeTestErr)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/w/", rec.Wrap("w", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		fmt.Fprintf(w, "read %d", len(b))
+	}))
+	mux.HandleFunc("/r", rec.Wrap("r", func(http.ResponseWriter, *http.Request) {}))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	send := func(method, path, body string) string {
+		t.Helper()
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, err := http.NewRequest(method, srv.URL+path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	big := strings.Repeat("x", MaxRecordedBody+10)
+
+	send(http.MethodPost, "/w/a%2Fb?q=1&r=%20", `{"emails":["a@b"]}`)
+	send(http.MethodGet, "/r", "")
+	rec.FailNext("w", 1, 503)
+	send(http.MethodDelete, "/w/tok1,tok2", "")
+	if got := send(http.MethodPost, "/w/big", big); got != "read "+strconv.Itoa(len(big)) {
+		t.Errorf("handler after a big body: %q", got)
+	}
+
+	want := []Request{
+		{Route: "w", Method: "POST", Path: "/w/a%2Fb", Query: "q=1&r=%20", Body: []byte(`{"emails":["a@b"]}`)},
+		{Route: "w", Method: "DELETE", Path: "/w/tok1,tok2"},
+		{Route: "w", Method: "POST", Path: "/w/big", Body: []byte(big[:MaxRecordedBody])},
+	}
+	if got := rec.Requests("w"); !reflect.DeepEqual(got, want) {
+		t.Errorf("Requests(w) =\n%+.200v\nwant\n%+.200v", got, want)
+	}
+	if got := rec.Requests(""); len(got) != 4 || got[1].Route != "r" || got[1].Body != nil {
+		t.Errorf("Requests(\"\") = %+.200v", got)
+	}
+	got := rec.Requests("w")
+	got[0].Body[0] = '!'
+	if again := rec.Requests("w"); again[0].Body[0] != '{' {
+		t.Error("a caller's change reached the record")
+	}
+	rec.Reset()
+	if got := rec.Requests(""); got != nil {
+		t.Errorf("after Reset: %+v", got)
+	}
+}
+
+// TestRequestsWindow keeps the latest MaxRecordedRequests requests, oldest first.
+func TestRequestsWindow(t *testing.T) {
+	rec := NewRecorder(writeTestErr)
+	for i := range MaxRecordedRequests + 3 {
+		rec.record(Request{Route: "r", Path: "/" + strconv.Itoa(i)})
+	}
+	got := rec.Requests("r")
+	if len(got) != MaxRecordedRequests {
+		t.Fatalf("window: %d requests", len(got))
+	}
+	for i, req := range got {
+		if want := "/" + strconv.Itoa(i+3); req.Path != want {
+			t.Fatalf("request %d is %s, want %s", i, req.Path, want)
+		}
+	}
+	rec.Reset()
+	rec.record(Request{Route: "r", Path: "/after"})
+	if got := rec.Requests(""); len(got) != 1 || got[0].Path != "/after" {
+		t.Errorf("after Reset: %+v", got)
 	}
 }
 

@@ -1,6 +1,6 @@
-// Package frontier is invitegw's client for Raystack Frontier, in Frontier's own words: it lists
-// an organization's pending invitations and reads what turns their IDs into names (the
-// organization, its platform and custom roles, its groups).
+// Package frontier is invitegw's client for Raystack Frontier, in Frontier's own words: it lists,
+// creates and deletes an organization's pending invitations and reads what turns their IDs into
+// names (the organization, its platform and custom roles, its groups).
 //
 // Frontier is self-hosted, so there is no default base URL. Releases up to v0.90.0 serve the
 // documented REST API (a grpc-gateway under /v1beta1, FACTS.md section 3); releases from v0.91.0
@@ -76,6 +76,8 @@ type Client struct {
 // writes [], Connect by filling in the lists it omits).
 type transport interface {
 	listOrganizationInvitations(ctx context.Context, orgID, userID string) ([]Invitation, error)
+	createOrganizationInvitation(ctx context.Context, orgID string, req CreateInvitationRequest) ([]Invitation, error)
+	deleteOrganizationInvitation(ctx context.Context, orgID, id string) error
 	getOrganization(ctx context.Context, orgID string) (*Organization, error)
 	listRoles(ctx context.Context) ([]Role, error)
 	listOrganizationRoles(ctx context.Context, orgID string) ([]Role, error)
@@ -169,6 +171,39 @@ func orgSegment(op, orgID string) (string, error) {
 // once.
 func (c *Client) ListOrganizationInvitations(ctx context.Context, orgID, userID string) ([]Invitation, error) {
 	return c.t.listOrganizationInvitations(ctx, orgID, userID)
+}
+
+// MaxInvitationUserIDs is how many emails one CreateOrganizationInvitation may carry: Frontier's
+// proto validation refuses more (FACTS.md 3.2). A caller with more makes several calls.
+const MaxInvitationUserIDs = 10
+
+// CreateOrganizationInvitation invites req.UserIDs (emails) to an organization (given by ID or
+// by name) and returns the invitations, one per email. Frontier reuses the invitation of an
+// email that already has an unexpired one, ID included. REST answers HTTP 200, not 201.
+//
+// Zero emails, or more than MaxInvitationUserIDs, is ErrInvalidArgument before any request, as
+// Frontier's proto validation would answer. The call is never retried: it creates.
+func (c *Client) CreateOrganizationInvitation(ctx context.Context, orgID string, req CreateInvitationRequest) ([]Invitation, error) {
+	const op = "CreateOrganizationInvitation"
+	if n := len(req.UserIDs); n < 1 || n > MaxInvitationUserIDs {
+		return nil, &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrInvalidArgument,
+			Err: fmt.Errorf("user_ids must hold 1 to %d emails, got %d", MaxInvitationUserIDs, n)}
+	}
+	return c.t.createOrganizationInvitation(ctx, orgID, req)
+}
+
+// DeleteOrganizationInvitation deletes an invitation of an organization (given by ID or by
+// name); id is the invitation's UUID. A delete is safe to repeat, so the policy's retries apply,
+// and a not-found answer to a retry after an attempt that may have done the work is success
+// (upstream.Caller.DoDelete). An id that would change a REST path ("", ".", "..") is
+// ErrInvalidArgument without a request, on both transports, as Frontier answers a malformed one.
+func (c *Client) DeleteOrganizationInvitation(ctx context.Context, orgID, id string) error {
+	return c.t.deleteOrganizationInvitation(ctx, orgID, id)
+}
+
+// invitationSegment is id path-escaped into one path segment (see orgSegment).
+func invitationSegment(op, id string) (string, error) {
+	return upstream.PathSegment(provider, op, "invitation id", id, upstream.ErrInvalidArgument)
 }
 
 // GetOrganization reads an organization (given by ID or by name), for its display name.

@@ -49,12 +49,23 @@ func newConnect(c upstream.Caller, auth string) *connectRPC {
 	return &connectRPC{caller: c}
 }
 
-// call POSTs the request message in to the procedure named op and decodes the response message
-// into out. in must not be nil: Frontier's JSON codec rejects an empty body, so a request without
-// fields is sent as {}.
+// call POSTs the request message in to the procedure named op, one that only reads, and decodes
+// the response message into out. in must not be nil: Frontier's JSON codec rejects an empty
+// body, so a request without fields is sent as {}. A read is safe to retry although it is a
+// POST; create and remove say what their procedures are.
 func (t *connectRPC) call(ctx context.Context, op string, in, out any) error {
-	// Every procedure called here only reads: safe to retry although it is a POST.
 	return t.caller.DoIdempotent(ctx, op, http.MethodPost, "/"+op, in, out)
+}
+
+// create is call for a procedure that creates: never retried.
+func (t *connectRPC) create(ctx context.Context, op string, in, out any) error {
+	return t.caller.Do(ctx, op, http.MethodPost, "/"+op, in, out)
+}
+
+// remove is call for a procedure that deletes: retried, with not_found to a retry after an
+// attempt in doubt read as done (upstream.Caller.DoDelete). Its reply, {}, is not decoded.
+func (t *connectRPC) remove(ctx context.Context, op string, in any) error {
+	return t.caller.DoDelete(ctx, op, http.MethodPost, "/"+op, in, nil, upstream.NotFound)
 }
 
 // Request messages, with their proto field names. Optional fields are omitted when empty, as
@@ -63,6 +74,14 @@ type (
 	listOrganizationInvitationsRequest struct {
 		OrgID  string `json:"org_id"`
 		UserID string `json:"user_id,omitempty"`
+	}
+	createOrganizationInvitationRequest struct {
+		OrgID string `json:"org_id"`
+		CreateInvitationRequest
+	}
+	deleteOrganizationInvitationRequest struct {
+		OrgID string `json:"org_id"`
+		ID    string `json:"id"`
 	}
 	getOrganizationRequest struct {
 		ID string `json:"id"`
@@ -92,11 +111,42 @@ func (t *connectRPC) listOrganizationInvitations(ctx context.Context, orgID, use
 	if err := t.call(ctx, op, listOrganizationInvitationsRequest{OrgID: orgID, UserID: userID}, &out); err != nil {
 		return nil, err
 	}
-	for i := range out.Invitations {
-		inv := &out.Invitations[i]
-		inv.GroupIDs, inv.RoleIDs = orEmpty(inv.GroupIDs), orEmpty(inv.RoleIDs)
+	return fillInvitations(out.Invitations), nil
+}
+
+// createOrganizationInvitation is CreateOrganizationInvitation.
+func (t *connectRPC) createOrganizationInvitation(ctx context.Context, orgID string, req CreateInvitationRequest) ([]Invitation, error) {
+	const op = "CreateOrganizationInvitation"
+	if _, err := orgSegment(op, orgID); err != nil {
+		return nil, err
 	}
-	return orEmpty(out.Invitations), nil
+	var out struct {
+		Invitations []Invitation `json:"invitations"`
+	}
+	if err := t.create(ctx, op, createOrganizationInvitationRequest{OrgID: orgID, CreateInvitationRequest: req}, &out); err != nil {
+		return nil, err
+	}
+	return fillInvitations(out.Invitations), nil
+}
+
+// deleteOrganizationInvitation is DeleteOrganizationInvitation.
+func (t *connectRPC) deleteOrganizationInvitation(ctx context.Context, orgID, id string) error {
+	const op = "DeleteOrganizationInvitation"
+	if _, err := orgSegment(op, orgID); err != nil {
+		return err
+	}
+	if _, err := invitationSegment(op, id); err != nil {
+		return err
+	}
+	return t.remove(ctx, op, deleteOrganizationInvitationRequest{OrgID: orgID, ID: id})
+}
+
+// fillInvitations turns the lists Connect omitted into empty ones.
+func fillInvitations(invs []Invitation) []Invitation {
+	for i := range invs {
+		invs[i].GroupIDs, invs[i].RoleIDs = orEmpty(invs[i].GroupIDs), orEmpty(invs[i].RoleIDs)
+	}
+	return orEmpty(invs)
 }
 
 // getOrganization is GetOrganization.

@@ -52,6 +52,36 @@ func (t *rest) listOrganizationInvitations(ctx context.Context, orgID, userID st
 	return out.Invitations, nil
 }
 
+// createOrganizationInvitation is POST /v1beta1/organizations/{org_id}/invitations.
+func (t *rest) createOrganizationInvitation(ctx context.Context, orgID string, req CreateInvitationRequest) ([]Invitation, error) {
+	const op = "CreateOrganizationInvitation"
+	p, err := orgPath(op, orgID)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Invitations []Invitation `json:"invitations"`
+	}
+	if err := t.caller.Do(ctx, op, http.MethodPost, p+"/invitations", req, &out); err != nil {
+		return nil, err
+	}
+	return out.Invitations, nil
+}
+
+// deleteOrganizationInvitation is DELETE /v1beta1/organizations/{org_id}/invitations/{id}.
+func (t *rest) deleteOrganizationInvitation(ctx context.Context, orgID, id string) error {
+	const op = "DeleteOrganizationInvitation"
+	p, err := orgPath(op, orgID)
+	if err != nil {
+		return err
+	}
+	seg, err := invitationSegment(op, id)
+	if err != nil {
+		return err
+	}
+	return t.caller.DoDelete(ctx, op, http.MethodDelete, p+"/invitations/"+seg, nil, nil, upstream.NotFound)
+}
+
 // getOrganization is GET /v1beta1/organizations/{id}.
 func (t *rest) getOrganization(ctx context.Context, orgID string) (*Organization, error) {
 	const op = "GetOrganization"

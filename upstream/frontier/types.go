@@ -34,6 +34,19 @@ type Invitation struct {
 	RoleIDs IDs `json:"role_ids"`
 }
 
+// CreateInvitationRequest is what CreateOrganizationInvitation sends (the fields of
+// CreateOrganizationInvitationRequest besides org_id).
+type CreateInvitationRequest struct {
+	// UserIDs are the invitees' email addresses (Frontier lower-cases them): 1 to
+	// MaxInvitationUserIDs.
+	UserIDs []string `json:"user_ids"`
+	// GroupIDs are groups of the organization the invitees join on acceptance.
+	GroupIDs []string `json:"group_ids,omitempty"`
+	// RoleIDs are roles the invitees get; Frontier drops them unless its invite_with_roles
+	// preference is "true".
+	RoleIDs []string `json:"role_ids,omitempty"`
+}
+
 // IDs is a list of IDs that also decodes from a lone string, the shape of Frontier's published
 // example response: "" and null are no IDs, any other string is a one-element list.
 type IDs []string

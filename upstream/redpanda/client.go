@@ -1,6 +1,6 @@
 // Package redpanda is invitegw's client for the Redpanda Cloud Control Plane API's user invites,
-// in Redpanda's own words: it lists and updates the user invites of the organization a token
-// belongs to, and reads that organization.
+// in Redpanda's own words: it lists, creates, updates and deletes the user invites of the
+// organization a token belongs to, and reads that organization.
 //
 // The API is documented in redpanda-data/api-docs (cloud-controlplane.yaml; see FACTS.md
 // sections 1 and 5): base https://api.redpanda.com, version prefix /v1, `Authorization: Bearer
@@ -184,18 +184,24 @@ func tokenError(err error) error {
 	return fmt.Errorf("token request: %w", err) // oauth2's own parse errors quote no body
 }
 
-// do is caller.Do with the client-credentials token. When the API answers 401 to a request
-// with a token from c.tokens, the token was revoked or rotated before its expiry: do drops it,
-// and repeats the request once with a newly fetched token. It never repeats more than once (a
-// second 401 is returned), nor after a 401 to a static token, which would only fail again, nor
-// once ctx is done. A failed token request is not a 401 from the API (its error has no
-// status) and is returned as is.
-//
-// Repeating is safe for every operation, UpdateUserInvite's PATCH included: a 401 means the
-// request was refused before it was processed, so the PATCH is applied at most once.
+// do is caller.Do with the client-credentials token (see send).
 func (c *Client) do(ctx context.Context, op, method, path string, in, out any) error {
+	return c.send(ctx, func(caller *upstream.Caller) error { return caller.Do(ctx, op, method, path, in, out) })
+}
+
+// send makes one call through call, with the client-credentials token. When the API answers
+// 401 to a request with a token from c.tokens, the token was revoked or rotated before its
+// expiry: send drops it, and repeats the call once with a newly fetched token. It never
+// repeats more than once (a second 401 is returned), nor after a 401 to a static token, which
+// would only fail again, nor once ctx is done. A failed token request is not a 401 from the API
+// (its error has no status) and is returned as is.
+//
+// Repeating is safe for every operation, the POST that creates and UpdateUserInvite's PATCH
+// included: a 401 means the request was refused before it was processed, so either is applied
+// at most once.
+func (c *Client) send(ctx context.Context, call func(caller *upstream.Caller) error) error {
 	if c.tokens == nil {
-		return c.caller.Do(ctx, op, method, path, in, out)
+		return call(&c.caller)
 	}
 	// A copy of the caller per call, so that its Authorize can note which generation of the
 	// token source (see tokenSource) the sent token came from; both requests run on this
@@ -211,14 +217,14 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 		r.Header.Set("Authorization", "Bearer "+tok)
 		return nil
 	}
-	err := caller.Do(ctx, op, method, path, in, out)
+	err := call(&caller)
 	var ue *upstream.Error
 	if !errors.As(err, &ue) || ue.Status != http.StatusUnauthorized || !errors.Is(err, upstream.ErrUnauthenticated) ||
 		ctx.Err() != nil {
 		return err
 	}
 	c.tokens.invalidate(sent)
-	return caller.Do(ctx, op, method, path, in, out)
+	return call(&caller)
 }
 
 // CredentialID is the hex SHA-256 of the credential (the token, or the client ID and secret):
@@ -339,7 +345,42 @@ func (c *Client) UpdateUserInvite(ctx context.Context, id string, upd UserInvite
 	if err := c.do(ctx, op, http.MethodPatch, p, body, &out); err != nil {
 		return nil, err
 	}
-	return reply(op, out.UserInvite)
+	return reply(op, http.StatusOK, out.UserInvite)
+}
+
+// CreateUserInvite invites an email address to the token's organization with the given role
+// bindings (UserInviteService_CreateUserInvite), and returns the invite as Redpanda stored it:
+// its ID, invite URL and expiry are Redpanda's. The POST is never retried on failure, since a
+// repeat could invite twice: a failed call may or may not have created the invite, and only a
+// list shows which. (A 401 to a client-credentials token is the exception; see send.)
+func (c *Client) CreateUserInvite(ctx context.Context, create UserInviteCreate) (*UserInvite, error) {
+	const op = "CreateUserInvite"
+	if create.RoleBindings == nil {
+		create.RoleBindings = []RoleBinding{}
+	}
+	var out userInviteResponse
+	if err := c.do(ctx, op, http.MethodPost, "/v1/user-invites", createUserInviteRequest{UserInvite: create}, &out); err != nil {
+		return nil, err
+	}
+	return reply(op, http.StatusCreated, out.UserInvite)
+}
+
+// DeleteUserInvite withdraws an invite (UserInviteService_DeleteUserInvite). Redpanda answers
+// 204 with no body; an empty 2xx body and {} are both success.
+//
+// A delete is safe to repeat, so the policy's retries apply. A 404 is ErrNotFound, except on a
+// retry after an attempt that may have done the work (its reply was lost, or a 502/503/504
+// came back): that attempt deleted the invite, so the 404 is success (upstream.Caller.DoDelete).
+// An ID that cannot name an invite is ErrNotFound without a request, as in UpdateUserInvite.
+func (c *Client) DeleteUserInvite(ctx context.Context, id string) error {
+	const op = "DeleteUserInvite"
+	p, err := invitePath(op, id)
+	if err != nil {
+		return err
+	}
+	return c.send(ctx, func(caller *upstream.Caller) error {
+		return caller.DoDelete(ctx, op, http.MethodDelete, p, nil, nil, upstream.NotFound)
+	})
 }
 
 // GetCurrentOrganization reads the organization the token belongs to
@@ -364,10 +405,10 @@ func invitePath(op, id string) (string, error) {
 	return "/v1/user-invites/" + seg, err
 }
 
-// reply checks that a 200 carried the invite it promises.
-func reply(op string, u *UserInvite) (*UserInvite, error) {
+// reply checks that a success (status) carried the invite it promises.
+func reply(op string, status int, u *UserInvite) (*UserInvite, error) {
 	if u == nil {
-		return nil, &upstream.Error{Provider: provider, Op: op, Status: http.StatusOK,
+		return nil, &upstream.Error{Provider: provider, Op: op, Status: status,
 			Kind: upstream.ErrBadResponse, Err: errors.New("reply has no user_invite")}
 	}
 	return u, nil

@@ -58,6 +58,13 @@ type UserInviteUpdate struct {
 	RoleBindings []RoleBinding `json:"role_bindings,omitempty"`
 }
 
+// UserInviteCreate is what CreateUserInvite sends: whom to invite and with which roles.
+// Redpanda sets everything else (ID, invite URL, timestamps).
+type UserInviteCreate struct {
+	Email        string        `json:"email"`
+	RoleBindings []RoleBinding `json:"role_bindings"`
+}
+
 // Organization is the organization a token is bound to (FACTS.md 5).
 type Organization struct {
 	ID                     string  `json:"id"`
@@ -74,7 +81,12 @@ type listUserInvitesResponse struct {
 	UserInvites   []UserInvite `json:"user_invites"`
 }
 
-// userInviteResponse is the reply of UpdateUserInvite.
+// createUserInviteRequest is the POST body (CreateUserInviteRequest).
+type createUserInviteRequest struct {
+	UserInvite UserInviteCreate `json:"user_invite"`
+}
+
+// userInviteResponse is the reply of CreateUserInvite and UpdateUserInvite.
 type userInviteResponse struct {
 	UserInvite *UserInvite `json:"user_invite"`
 }

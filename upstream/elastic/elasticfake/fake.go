@@ -5,9 +5,14 @@
 //
 // Routes (Recorder names in brackets):
 //
-//	GET /api/v1/organizations/{organization_id}/invitations   [ListInvitations]
-//	GET /api/v1/organizations/{organization_id}                [GetOrganization]
-//	anything else                                              [NotFound]
+//	GET    /api/v1/organizations/{organization_id}/invitations                       [ListInvitations]
+//	POST   /api/v1/organizations/{organization_id}/invitations                       [CreateInvitations]
+//	DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_tokens}   [DeleteInvitations]
+//	GET    /api/v1/organizations/{organization_id}                                   [GetOrganization]
+//	anything else                                                                    [NotFound]
+//
+// Every request is kept by the embedded Recorder (Requests: method, escaped path, query, body);
+// AddOrganization and AddInvitation seed, Invitations reads an organization's list back.
 //
 // How it differs from the real service, and what is inferred or invented:
 //   - Auth: the request must carry exactly `Authorization: ApiKey <Options.APIKey>`.
@@ -23,9 +28,35 @@
 //   - An unknown organization is 404 organization.not_found, message "Organization not found"
 //     (the code is documented for the list; the message and its use on GetOrganization are
 //     inferred).
-//   - `expired` is served as seeded; the real service computes it. The list serves every seeded
-//     invitation, accepted or expired alike, in insertion order; what the real "open
-//     invitations" list includes is not documented.
+//   - `expired` is served as seeded (or as CreateInvitations last set it); the real service
+//     computes it. The list serves every invitation, accepted or expired alike, in insertion
+//     order; what the real "open invitations" list includes is not documented.
+//   - CreateInvitations: the checks run as auth, organization (404 organization.not_found, 403
+//     organization.invalid_access, as on the list), body. A body that is not a JSON object
+//     with a non-empty emails list of strings, an expires_in that is not a positive duration
+//     (Go's syntax, or whole days as "7d"), or a role_assignments that is not an object is 400
+//     root.invalid_data "The request body is invalid" (inferred; the message is invented). An
+//     email that is not a bare address (net/mail's addr-spec) is 400
+//     organization.invitation_invalid_email "Invalid email address: <email>" (code documented,
+//     message invented) and nothing is created. Otherwise each email, in order, "creates or
+//     refreshes" (documented) an invitation: an email (compared case-insensitively) that
+//     already has an invitation not yet accepted, expired or not, keeps that invitation and its
+//     token, which gets expires_at pushed to now + expires_in, expired false and, when the
+//     request has them, the new role_assignments. Elastic documents neither whether a refresh
+//     keeps the token nor whether it applies to expired invitations: both are this fake's
+//     choice. A new one gets a random 32-hex-digit token (invented format), created_at now,
+//     expires_at now + expires_in (72h when absent, as the SDK documents) and role_assignments
+//     verbatim. The answer is 201 {"invitations":[...]}, one per email, in the request's
+//     order. Neither organization.invitation_already_exists nor the membership errors
+//     (organization.user_organization_already_belongs) are produced: the fake has no members,
+//     and when the service says "already exists" instead of refreshing is undocumented.
+//   - DeleteInvitations: auth, then the organization as above. The tokens segment is split on
+//     "," as sent, each part path-unescaped and trimmed; empty parts are dropped, and none left
+//     is 400 root.invalid_data "No valid invitation token was supplied" (documented). A token
+//     the organization does not have is 404 organization.invitation_not_found "Invitation not
+//     found" and nothing is deleted (all-or-nothing is inferred; the message is invented and,
+//     like every message of the fake, never quotes a token). Otherwise every named invitation
+//     leaves the list and the answer is 200 {}.
 //   - Each item embeds its organization as {id, name, default_disk_usage_alerts_enabled: true,
 //     notifications_allowed_email_domains: [], billing_contacts: [], operational_contacts: []};
 //     the defaults and the empty lists are invented.
@@ -44,10 +75,18 @@
 package elasticfake
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -80,13 +119,20 @@ type Invitation struct {
 type Options struct {
 	// APIKey is the only key accepted; DefaultAPIKey when empty.
 	APIKey string
+	// Now is the clock CreateInvitations stamps invitations with; time.Now when nil.
+	Now func() time.Time
 }
+
+// DefaultExpiresIn is the lifetime of a created invitation when the request gives no
+// expires_in (the SDK: "Defaults to 72h").
+const DefaultExpiresIn = 72 * time.Hour
 
 // Server is the fake. It is safe for concurrent use; seed it before or while serving.
 type Server struct {
 	*fakeserver.Recorder
 
 	apiKey string
+	now    func() time.Time
 	mux    *http.ServeMux
 
 	mu        sync.Mutex
@@ -105,6 +151,7 @@ type organization struct {
 func New(o Options) *Server {
 	s := &Server{
 		apiKey:    o.APIKey,
+		now:       o.Now,
 		mux:       http.NewServeMux(),
 		orgs:      map[string]*organization{},
 		remaining: RateLimitLimit,
@@ -112,9 +159,16 @@ func New(o Options) *Server {
 	if s.apiKey == "" {
 		s.apiKey = DefaultAPIKey
 	}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	s.Recorder = fakeserver.NewRecorder(s.writeInjected)
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}/invitations",
 		s.Wrap("ListInvitations", s.listInvitations))
+	s.mux.HandleFunc("POST /api/v1/organizations/{organization_id}/invitations",
+		s.Wrap("CreateInvitations", s.createInvitations))
+	s.mux.HandleFunc("DELETE /api/v1/organizations/{organization_id}/invitations/{invitation_tokens}",
+		s.Wrap("DeleteInvitations", s.deleteInvitations))
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}",
 		s.Wrap("GetOrganization", s.getOrganization))
 	s.mux.HandleFunc("/", s.Wrap("NotFound", s.notFound))
@@ -155,15 +209,7 @@ func (s *Server) AddInvitation(organizationID string, inv Invitation) {
 	if !ok {
 		panic(fmt.Sprintf("elasticfake: AddInvitation: unknown organization %q", organizationID))
 	}
-	if inv.AcceptedAt != nil {
-		at := *inv.AcceptedAt
-		inv.AcceptedAt = &at
-	}
-	inv.RoleAssignments = append(json.RawMessage(nil), inv.RoleAssignments...)
-	if len(inv.RoleAssignments) == 0 {
-		inv.RoleAssignments = nil
-	}
-	o.invitations = append(o.invitations, inv)
+	o.invitations = append(o.invitations, cloneInvitation(inv))
 }
 
 // RemoveInvitation deletes the invitation with token from an organization's list, as accepting
@@ -182,6 +228,34 @@ func (s *Server) RemoveInvitation(organizationID, token string) bool {
 		}
 	}
 	return false
+}
+
+// Invitations is an organization's invitations as stored, in list order (nil for an unknown
+// organization).
+func (s *Server) Invitations(organizationID string) []Invitation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.orgs[organizationID]
+	if !ok {
+		return nil
+	}
+	out := make([]Invitation, 0, len(o.invitations))
+	for _, inv := range o.invitations {
+		out = append(out, cloneInvitation(inv))
+	}
+	return out
+}
+
+func cloneInvitation(inv Invitation) Invitation {
+	if inv.AcceptedAt != nil {
+		at := *inv.AcceptedAt
+		inv.AcceptedAt = &at
+	}
+	inv.RoleAssignments = append(json.RawMessage(nil), inv.RoleAssignments...)
+	if len(inv.RoleAssignments) == 0 {
+		inv.RoleAssignments = nil
+	}
+	return inv
 }
 
 // Wire types: the fake's own, so a JSON-name mistake in the client cannot hide here.
@@ -229,37 +303,8 @@ func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("organization_id")
-	s.mu.Lock()
-	o, ok := s.orgs[id]
-	foreign := ok && o.foreign
 	var reply invitationsJSON
-	if ok && !foreign {
-		org := orgJSON(id, o)
-		reply.Invitations = make([]invitationJSON, 0, len(o.invitations))
-		for _, inv := range o.invitations {
-			j := invitationJSON{
-				Token:           inv.Token,
-				Email:           inv.Email,
-				CreatedAt:       formatTime(inv.CreatedAt),
-				ExpiresAt:       formatTime(inv.ExpiresAt),
-				Expired:         inv.Expired,
-				Organization:    org,
-				RoleAssignments: inv.RoleAssignments,
-			}
-			if inv.AcceptedAt != nil {
-				at := formatTime(*inv.AcceptedAt)
-				j.AcceptedAt = &at
-			}
-			reply.Invitations = append(reply.Invitations, j)
-		}
-	}
-	s.mu.Unlock()
-	switch {
-	case !ok:
-		s.writeOrgNotFound(w)
-	case foreign:
-		s.writeInvalidAccess(w)
-	default:
+	if s.inOrg(w, id, func(o *organization) { reply = invitationsToJSON(id, o, o.invitations) }) {
 		s.writeJSON(w, http.StatusOK, reply)
 	}
 }
@@ -273,20 +318,8 @@ func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("organization_id")
-	s.mu.Lock()
-	o, ok := s.orgs[id]
-	foreign := ok && o.foreign
 	var reply organizationJSON
-	if ok {
-		reply = orgJSON(id, o)
-	}
-	s.mu.Unlock()
-	switch {
-	case !ok:
-		s.writeOrgNotFound(w)
-	case foreign:
-		s.writeInvalidAccess(w)
-	default:
+	if s.inOrg(w, id, func(o *organization) { reply = orgJSON(id, o) }) {
 		s.writeJSON(w, http.StatusOK, reply)
 	}
 }
@@ -296,6 +329,195 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeError(w, http.StatusNotFound, "root.not_found", "The requested resource could not be found")
+}
+
+// invitationsToJSON must be called with s.mu held.
+func invitationsToJSON(id string, o *organization, invs []Invitation) invitationsJSON {
+	org := orgJSON(id, o)
+	reply := invitationsJSON{Invitations: make([]invitationJSON, 0, len(invs))}
+	for _, inv := range invs {
+		j := invitationJSON{
+			Token:           inv.Token,
+			Email:           inv.Email,
+			CreatedAt:       formatTime(inv.CreatedAt),
+			ExpiresAt:       formatTime(inv.ExpiresAt),
+			Expired:         inv.Expired,
+			Organization:    org,
+			RoleAssignments: inv.RoleAssignments,
+		}
+		if inv.AcceptedAt != nil {
+			at := formatTime(*inv.AcceptedAt)
+			j.AcceptedAt = &at
+		}
+		reply.Invitations = append(reply.Invitations, j)
+	}
+	return reply
+}
+
+// invitationRequestJSON is OrganizationInvitationRequest; pointers tell absent from empty.
+type invitationRequestJSON struct {
+	Emails          *[]string       `json:"emails"`
+	ExpiresIn       *string         `json:"expires_in"`
+	RoleAssignments json.RawMessage `json:"role_assignments"`
+}
+
+// invitationRequest is a create body the fake can use.
+type invitationRequest struct {
+	emails []string
+	ttl    time.Duration
+	roles  json.RawMessage // nil when absent or null
+}
+
+// maxBody bounds a request body the fake reads.
+const maxBody = 1 << 20
+
+// parseInvitationRequest reads a create body; false means 400 root.invalid_data (see the
+// package doc).
+func parseInvitationRequest(b []byte) (invitationRequest, bool) {
+	var req invitationRequestJSON
+	if err := json.Unmarshal(b, &req); err != nil || req.Emails == nil || len(*req.Emails) == 0 {
+		return invitationRequest{}, false
+	}
+	out := invitationRequest{emails: *req.Emails, ttl: DefaultExpiresIn, roles: req.RoleAssignments}
+	if req.ExpiresIn != nil {
+		d, ok := parseExpiresIn(*req.ExpiresIn)
+		if !ok {
+			return invitationRequest{}, false
+		}
+		out.ttl = d
+	}
+	if string(out.roles) == "null" {
+		out.roles = nil
+	}
+	if out.roles != nil && !bytes.HasPrefix(bytes.TrimSpace(out.roles), []byte("{")) {
+		return invitationRequest{}, false
+	}
+	return out, true
+}
+
+// parseExpiresIn reads a positive duration: Go's syntax ("72h", "90m") or whole days ("7d").
+func parseExpiresIn(s string) (time.Duration, bool) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 3650 {
+			return 0, false
+		}
+		return time.Duration(n) * 24 * time.Hour, true
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d > 0
+}
+
+// validEmail says whether s is a bare email address, without a display name or angle brackets.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// inOrg runs f on the organization named id with s.mu held, and reports true; or answers the
+// organization's error (unknown 404, foreign 403) and reports false.
+func (s *Server) inOrg(w http.ResponseWriter, id string, f func(o *organization)) bool {
+	s.mu.Lock()
+	o, ok := s.orgs[id]
+	foreign := ok && o.foreign
+	if ok && !foreign {
+		f(o)
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		s.writeOrgNotFound(w)
+	case foreign:
+		s.writeInvalidAccess(w)
+	}
+	return ok && !foreign
+}
+
+func (s *Server) createInvitations(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	req, valid := parseInvitationRequest(b)
+	valid = valid && err == nil
+	badEmail := -1
+	if valid {
+		badEmail = slices.IndexFunc(req.emails, func(e string) bool { return !validEmail(e) })
+	}
+	id := r.PathValue("organization_id")
+	now := s.now().UTC()
+	var reply invitationsJSON
+	found := s.inOrg(w, id, func(o *organization) {
+		if !valid || badEmail >= 0 {
+			return
+		}
+		created := make([]Invitation, 0, len(req.emails))
+		for _, e := range req.emails {
+			i := slices.IndexFunc(o.invitations, func(inv Invitation) bool {
+				return inv.AcceptedAt == nil && strings.EqualFold(inv.Email, e)
+			})
+			if i < 0 {
+				o.invitations = append(o.invitations, Invitation{Token: newToken(), Email: e, CreatedAt: now})
+				i = len(o.invitations) - 1
+			}
+			inv := &o.invitations[i]
+			inv.ExpiresAt, inv.Expired = now.Add(req.ttl), false
+			if req.roles != nil {
+				inv.RoleAssignments = slices.Clone(req.roles)
+			}
+			created = append(created, *inv)
+		}
+		reply = invitationsToJSON(id, o, created)
+	})
+	switch {
+	case !found:
+	case !valid:
+		s.writeError(w, http.StatusBadRequest, "root.invalid_data", "The request body is invalid")
+	case badEmail >= 0:
+		s.writeError(w, http.StatusBadRequest, "organization.invitation_invalid_email", "Invalid email address: "+req.emails[badEmail])
+	default:
+		s.writeJSON(w, http.StatusCreated, reply)
+	}
+}
+
+// newToken is a random invitation token (the real format is not documented).
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) deleteInvitations(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	// The tokens as sent: a token's own escaped "," must not split it.
+	p := r.URL.EscapedPath()
+	var tokens []string
+	for _, part := range strings.Split(p[strings.LastIndexByte(p, '/')+1:], ",") {
+		tok, err := url.PathUnescape(part)
+		if tok = strings.TrimSpace(tok); err == nil && tok != "" {
+			tokens = append(tokens, tok)
+		}
+	}
+	missing := false
+	found := s.inOrg(w, r.PathValue("organization_id"), func(o *organization) {
+		missing = slices.ContainsFunc(tokens, func(tok string) bool {
+			return !slices.ContainsFunc(o.invitations, func(inv Invitation) bool { return inv.Token == tok })
+		})
+		if len(tokens) > 0 && !missing {
+			o.invitations = slices.DeleteFunc(o.invitations, func(inv Invitation) bool { return slices.Contains(tokens, inv.Token) })
+		}
+	})
+	switch {
+	case !found:
+	case len(tokens) == 0:
+		s.writeError(w, http.StatusBadRequest, "root.invalid_data", "No valid invitation token was supplied")
+	case missing:
+		s.writeError(w, http.StatusNotFound, "organization.invitation_not_found", "Invitation not found")
+	default:
+		s.writeJSON(w, http.StatusOK, struct{}{})
+	}
 }
 
 // orgJSON must be called with s.mu held.

@@ -1,11 +1,14 @@
 package elasticfake
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,9 +38,22 @@ func get(t *testing.T, srv *httptest.Server, path, auth string) response {
 
 func do(t *testing.T, srv *httptest.Server, method, path, auth string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, nil)
+	return send(t, srv, method, path, auth, "")
+}
+
+// send is do with a JSON body (none when empty).
+func send(t *testing.T, srv *httptest.Server, method, path, auth, body string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, srv.URL+path, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
@@ -86,6 +102,17 @@ func TestAuthRejection(t *testing.T) {
 			checkResponse(t, get(t, srv, tt.path, tt.auth), 401, "root.unauthorized", unauthorized)
 		})
 	}
+	t.Run("writes with a wrong key change nothing", func(t *testing.T) {
+		s, srv := start(t)
+		s.AddInvitation("42", Invitation{Token: "tok1", Email: "a@example.com"})
+		checkResponse(t, send(t, srv, "POST", "/api/v1/organizations/42/invitations", "ApiKey nope", `{"emails":["b@example.com"]}`),
+			401, "root.unauthorized", unauthorized)
+		checkResponse(t, send(t, srv, "DELETE", "/api/v1/organizations/42/invitations/tok1", "", ""),
+			401, "root.unauthorized", unauthorized)
+		if got := s.Invitations("42"); len(got) != 1 || got[0].Token != "tok1" {
+			t.Errorf("invitations = %+v", got)
+		}
+	})
 }
 
 // TestOrganizationErrors checks GET /organizations/{id} against the errors its spec documents
@@ -212,6 +239,157 @@ func TestRoutes(t *testing.T) {
 				method = http.MethodGet
 			}
 			checkResponse(t, do(t, srv, method, tt.path, "ApiKey "+key), tt.status, tt.errorCode, tt.body)
+		})
+	}
+}
+
+func TestCreateInvitations(t *testing.T) {
+	now := time.Date(2025, 5, 4, 9, 42, 0, 0, time.UTC)
+	const org = `{"id":"42","name":"Acme","default_disk_usage_alerts_enabled":true,` +
+		`"notifications_allowed_email_domains":[],"billing_contacts":[],"operational_contacts":[]}`
+	const roles = `{"organization":[{"role_id":"billing-admin","organization_id":"42"}]}`
+	invalidData := `{"errors":[{"code":"root.invalid_data","message":"The request body is invalid"}]}`
+	open := Invitation{Token: "tok-open", Email: "Ada@Example.com", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)}
+	expired := Invitation{Token: "tok-old", Email: "grace@example.com", CreatedAt: now.Add(-100 * time.Hour),
+		ExpiresAt: now.Add(-28 * time.Hour), Expired: true}
+	acceptedAt := now.Add(-time.Minute)
+	accepted := Invitation{Token: "tok-done", Email: "alan@example.com", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour),
+		AcceptedAt: &acceptedAt}
+	tests := []struct {
+		name      string
+		org       string
+		body      string
+		status    int
+		errorCode string
+		wantBody  string // with <new> for a new token
+		want      []Invitation
+	}{
+		{
+			name:   "creates one per email with role assignments and expires_in",
+			body:   `{"emails":["linus@example.com"],"expires_in":"7d","role_assignments":` + roles + `}`,
+			status: 201,
+			wantBody: `{"invitations":[{"token":"<new>","email":"linus@example.com","created_at":"2025-05-04T09:42:00+00:00",` +
+				`"expires_at":"2025-05-11T09:42:00+00:00","expired":false,"organization":` + org + `,"role_assignments":` + roles + `}]}`,
+			want: []Invitation{open, expired, accepted, {Token: "<new>", Email: "linus@example.com", CreatedAt: now,
+				ExpiresAt: now.Add(7 * 24 * time.Hour), RoleAssignments: json.RawMessage(roles)}},
+		},
+		{
+			name:   "an open invitation is refreshed: same token, later expiry",
+			body:   `{"emails":["ada@example.com"]}`,
+			status: 201,
+			wantBody: `{"invitations":[{"token":"tok-open","email":"Ada@Example.com","created_at":"2025-05-04T08:42:00+00:00",` +
+				`"expires_at":"2025-05-07T09:42:00+00:00","expired":false,"organization":` + org + `}]}`,
+			want: []Invitation{{Token: "tok-open", Email: "Ada@Example.com", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(72 * time.Hour)},
+				expired, accepted},
+		},
+		{
+			name:   "an expired invitation is refreshed too; an accepted one is not",
+			body:   `{"emails":["grace@example.com","alan@example.com"],"expires_in":"24h","role_assignments":null}`,
+			status: 201,
+			wantBody: `{"invitations":[{"token":"tok-old","email":"grace@example.com","created_at":"2025-04-30T05:42:00+00:00",` +
+				`"expires_at":"2025-05-05T09:42:00+00:00","expired":false,"organization":` + org + `},` +
+				`{"token":"<new>","email":"alan@example.com","created_at":"2025-05-04T09:42:00+00:00",` +
+				`"expires_at":"2025-05-05T09:42:00+00:00","expired":false,"organization":` + org + `}]}`,
+			want: []Invitation{open, {Token: "tok-old", Email: "grace@example.com", CreatedAt: expired.CreatedAt, ExpiresAt: now.Add(24 * time.Hour)},
+				accepted, {Token: "<new>", Email: "alan@example.com", CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}},
+		},
+		{name: "invalid email", body: `{"emails":["linus@example.com","not an email"]}`, status: 400,
+			errorCode: "organization.invitation_invalid_email",
+			wantBody:  `{"errors":[{"code":"organization.invitation_invalid_email","message":"Invalid email address: not an email"}]}`},
+		{name: "no emails", body: `{"emails":[]}`, status: 400, errorCode: "root.invalid_data", wantBody: invalidData},
+		{name: "emails missing", body: `{"expires_in":"72h"}`, status: 400, errorCode: "root.invalid_data", wantBody: invalidData},
+		{name: "bad expires_in", body: `{"emails":["a@example.com"],"expires_in":"soon"}`, status: 400,
+			errorCode: "root.invalid_data", wantBody: invalidData},
+		{name: "role assignments not an object", body: `{"emails":["a@example.com"],"role_assignments":[]}`, status: 400,
+			errorCode: "root.invalid_data", wantBody: invalidData},
+		{name: "not json", body: `{"emails":`, status: 400, errorCode: "root.invalid_data", wantBody: invalidData},
+		{name: "unknown organization comes before the body", org: "7", body: `{`, status: 404, errorCode: "organization.not_found",
+			wantBody: `{"errors":[{"code":"organization.not_found","message":"Organization not found"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Options{APIKey: key, Now: func() time.Time { return now }})
+			s.AddOrganization("42", "Acme")
+			for _, inv := range []Invitation{open, expired, accepted} {
+				s.AddInvitation("42", inv)
+			}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			orgID := cmp.Or(tt.org, "42")
+			got := send(t, srv, "POST", "/api/v1/organizations/"+orgID+"/invitations", "ApiKey "+key, tt.body)
+			stored := s.Invitations("42")
+			newToken := ""
+			if len(stored) == 4 {
+				newToken = stored[3].Token
+			}
+			checkResponse(t, got, tt.status, tt.errorCode, strings.ReplaceAll(tt.wantBody, "<new>", newToken))
+			want := tt.want
+			if want == nil {
+				want = []Invitation{open, expired, accepted}
+			}
+			for i := range want {
+				if want[i].Token == "<new>" {
+					want[i].Token = newToken
+				}
+			}
+			if !reflect.DeepEqual(stored, want) {
+				t.Errorf("stored:\n got %+v\nwant %+v", stored, want)
+			}
+			if newToken != "" && (len(newToken) != 32 || strings.Trim(newToken, "0123456789abcdef") != "") {
+				t.Errorf("new token %q is not 32 hex digits", newToken)
+			}
+			if reqs := s.Requests("CreateInvitations"); len(reqs) != 1 || string(reqs[0].Body) != tt.body {
+				t.Errorf("recorded %+v", reqs)
+			}
+		})
+	}
+}
+
+func TestDeleteInvitations(t *testing.T) {
+	seed := []Invitation{{Token: "tok1", Email: "a@example.com"}, {Token: "tok,2", Email: "b@example.com"}, {Token: "tok3", Email: "c@example.com"}}
+	invalidData := `{"errors":[{"code":"root.invalid_data","message":"No valid invitation token was supplied"}]}`
+	notFound := `{"errors":[{"code":"organization.invitation_not_found","message":"Invitation not found"}]}`
+	tests := []struct {
+		name      string
+		path      string
+		status    int
+		errorCode string
+		body      string
+		left      []string
+	}{
+		{name: "one token", path: "/api/v1/organizations/42/invitations/tok1", status: 200, body: `{}`, left: []string{"tok,2", "tok3"}},
+		{name: "a CSV of tokens, one with an escaped comma", path: "/api/v1/organizations/42/invitations/tok3,tok%2C2",
+			status: 200, body: `{}`, left: []string{"tok1"}},
+		{name: "spaces and empty parts are dropped", path: "/api/v1/organizations/42/invitations/,%20tok1%20,,",
+			status: 200, body: `{}`, left: []string{"tok,2", "tok3"}},
+		{name: "an unknown token deletes nothing", path: "/api/v1/organizations/42/invitations/tok1,nope",
+			status: 404, errorCode: "organization.invitation_not_found", body: notFound, left: []string{"tok1", "tok,2", "tok3"}},
+		{name: "no valid token", path: "/api/v1/organizations/42/invitations/,%20,",
+			status: 400, errorCode: "root.invalid_data", body: invalidData, left: []string{"tok1", "tok,2", "tok3"}},
+		{name: "unknown organization", path: "/api/v1/organizations/7/invitations/tok1", status: 404, errorCode: "organization.not_found",
+			body: `{"errors":[{"code":"organization.not_found","message":"Organization not found"}]}`, left: []string{"tok1", "tok,2", "tok3"}},
+		{name: "foreign organization", path: "/api/v1/organizations/9/invitations/tok1", status: 403, errorCode: "organization.invalid_access",
+			body: `{"errors":[{"code":"organization.invalid_access","message":"You do not have access to this organization"}]}`,
+			left: []string{"tok1", "tok,2", "tok3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, srv := start(t)
+			s.AddForeignOrganization("9", "Other")
+			for _, inv := range seed {
+				s.AddInvitation("42", inv)
+			}
+			checkResponse(t, send(t, srv, "DELETE", tt.path, "ApiKey "+key, ""), tt.status, tt.errorCode, tt.body)
+			var left []string
+			for _, inv := range s.Invitations("42") {
+				left = append(left, inv.Token)
+			}
+			if !reflect.DeepEqual(left, tt.left) {
+				t.Errorf("left %q, want %q", left, tt.left)
+			}
+			if reqs := s.Requests("DeleteInvitations"); len(reqs) != 1 || reqs[0].Path != tt.path {
+				t.Errorf("recorded %+v", reqs)
+			}
 		})
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"regexp"
 	"unicode/utf8"
+
+	"github.com/invitegw/invitegw/upstream/fakeserver"
 )
 
 // This file is the ConnectRPC API (releases >= v0.91.0): procedures, request decoding, the
@@ -23,26 +25,31 @@ const maxRequest = 1 << 20
 
 // routeConnect registers the Connect procedures.
 func (s *Server) routeConnect() {
-	procedure(s, "ListOrganizationInvitations", func(q *invitationsRequest) (any, bool) {
-		reply, ok := s.invitationsReply(q.orgID, q.userID)
-		return invitationsConnect{Invitations: twins(reply.Invitations, func(v invitationJSON) invitationConnect {
-			return invitationConnect(v)
-		})}, ok
+	procedure(s, "ListOrganizationInvitations", func(q *invitationsRequest) (any, *refusal) {
+		return found(invitationsToConnect(s.invitationsReply(q.orgID, q.userID)))
 	})
-	procedure(s, "GetOrganization", func(q *getOrganizationRequest) (any, bool) {
+	procedure(s, "CreateOrganizationInvitation", func(q *createInvitationRequest) (any, *refusal) {
+		reply, ref := s.createInvitations(q.orgID, q.userIDs, q.groupIDs, q.roleIDs)
+		v, _ := invitationsToConnect(reply, true)
+		return v, ref
+	})
+	procedure(s, "DeleteOrganizationInvitation", func(q *deleteInvitationRequest) (any, *refusal) {
+		return struct{}{}, s.deleteInvitation(q.orgID, q.id)
+	})
+	procedure(s, "GetOrganization", func(q *getOrganizationRequest) (any, *refusal) {
 		reply, ok := s.organizationReply(q.id)
-		return organizationReplyConnect{Organization: organizationConnect(reply.Organization)}, ok
+		return found(organizationReplyConnect{Organization: organizationConnect(reply.Organization)}, ok)
 	})
-	procedure(s, "ListRoles", func(*rolesRequest) (any, bool) {
-		return rolesToConnect(s.rolesReply()), true
+	procedure(s, "ListRoles", func(*rolesRequest) (any, *refusal) {
+		return rolesToConnect(s.rolesReply()), nil
 	})
-	procedure(s, "ListOrganizationRoles", func(q *organizationRolesRequest) (any, bool) {
+	procedure(s, "ListOrganizationRoles", func(q *organizationRolesRequest) (any, *refusal) {
 		reply, ok := s.organizationRolesReply(q.orgID)
-		return rolesToConnect(reply), ok
+		return found(rolesToConnect(reply), ok)
 	})
-	procedure(s, "ListOrganizationGroups", func(q *groupsRequest) (any, bool) {
+	procedure(s, "ListOrganizationGroups", func(q *groupsRequest) (any, *refusal) {
 		reply, ok := s.groupsReply(q.orgID)
-		return groupsConnect{Groups: twins(reply.Groups, func(v groupJSON) groupConnect { return groupConnect(v) })}, ok
+		return found(groupsConnect{Groups: twins(reply.Groups, func(v groupJSON) groupConnect { return groupConnect(v) })}, ok)
 	})
 	// Frontier's mux, and its generated handler for an unknown method, answer net/http's 404.
 	s.mux.HandleFunc("/", s.Wrap("NotFound", http.NotFound))
@@ -63,11 +70,11 @@ func readBodyFirst(next http.Handler) http.Handler {
 }
 
 // procedure serves one unary procedure, checking the request in connect-go's order (see the
-// package doc); a false ok from reply is the organization's not_found.
+// package doc); reply answers the reply message or its refusal.
 func procedure[Q any, PQ interface {
 	*Q
 	request
-}](s *Server, method string, reply func(q *Q) (v any, ok bool)) {
+}](s *Server, method string, reply func(q *Q) (v any, ref *refusal)) {
 	s.mux.HandleFunc(connectService+method, s.Wrap(method, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -106,14 +113,16 @@ func procedure[Q any, PQ interface {
 				return
 			}
 		}
-		v, ok := reply(&q)
+		v, ref := reply(&q)
 		switch {
-		case !ok && isUUID(org):
+		case ref == errOrgNotFound && isUUID(org):
 			// Frontier's authorization interceptor checks a permission on the organization
 			// before the handler looks it up, and an unknown UUID has none.
 			writeConnectError(w, http.StatusForbidden, "permission_denied", "not authorized")
-		case !ok:
+		case ref == errOrgNotFound:
 			writeConnectError(w, http.StatusNotFound, "not_found", "not found")
+		case ref != nil:
+			writeConnectError(w, ref.status, fakeserver.GRPCCodeFor(ref.status).ConnectName(), ref.message)
 		default:
 			writeJSON(w, http.StatusOK, v)
 		}
@@ -133,6 +142,8 @@ type orgRequest interface {
 }
 
 func (q *invitationsRequest) org() (string, bool)       { return q.orgID, true }
+func (q *createInvitationRequest) org() (string, bool)  { return q.orgID, true }
+func (q *deleteInvitationRequest) org() (string, bool)  { return q.orgID, true }
 func (q *organizationRolesRequest) org() (string, bool) { return q.orgID, true }
 func (q *groupsRequest) org() (string, bool)            { return q.orgID, true }
 func (q *getOrganizationRequest) org() (string, bool)   { return q.id, false }
@@ -171,6 +182,15 @@ type field struct {
 
 type invitationsRequest struct{ orgID, userID string }
 
+// createInvitationRequest is CreateOrganizationInvitationRequest; the REST route decodes its
+// body into it too, and takes org_id from the path.
+type createInvitationRequest struct {
+	orgID                      string
+	userIDs, groupIDs, roleIDs []string
+}
+
+type deleteInvitationRequest struct{ orgID, id string }
+
 type getOrganizationRequest struct{ id string }
 
 type rolesRequest struct {
@@ -191,6 +211,17 @@ type groupsRequest struct {
 
 func (q *invitationsRequest) fields() []field {
 	return []field{{"org_id", "orgId", &q.orgID}, {"user_id", "userId", &q.userID}}
+}
+
+func (q *createInvitationRequest) fields() []field {
+	return []field{
+		{"org_id", "orgId", &q.orgID}, {"user_ids", "userIds", &q.userIDs},
+		{"group_ids", "groupIds", &q.groupIDs}, {"role_ids", "roleIds", &q.roleIDs},
+	}
+}
+
+func (q *deleteInvitationRequest) fields() []field {
+	return []field{{"org_id", "orgId", &q.orgID}, {"id", "id", &q.id}}
 }
 
 func (q *getOrganizationRequest) fields() []field { return []field{{"id", "id", &q.id}} }
@@ -311,6 +342,13 @@ type groupConnect struct {
 	UpdatedAt    string         `json:"updated_at,omitempty"`
 	Users        []any          `json:"users,omitempty"`
 	MembersCount int32          `json:"members_count,omitempty"`
+}
+
+// invitationsToConnect is the Connect twin of an invitations reply, passing ok through.
+func invitationsToConnect(reply invitationsJSON, ok bool) (invitationsConnect, bool) {
+	return invitationsConnect{Invitations: twins(reply.Invitations, func(v invitationJSON) invitationConnect {
+		return invitationConnect(v)
+	})}, ok
 }
 
 func rolesToConnect(reply rolesJSON) rolesConnect {

@@ -7,12 +7,17 @@
 // Routes. The Recorder names each by its Connect method in both protocols, and everything else
 // "NotFound", so call counts can be asserted without knowing which protocol is served:
 //
-//	REST (GET)                                             Connect (POST /raystack.frontier.v1beta1.FrontierService/...)
-//	/v1beta1/organizations/{org_id}/invitations?user_id=   ListOrganizationInvitations
-//	/v1beta1/organizations/{id}                            GetOrganization
-//	/v1beta1/roles                                         ListRoles
-//	/v1beta1/organizations/{org_id}/roles                  ListOrganizationRoles
-//	/v1beta1/organizations/{org_id}/groups                 ListOrganizationGroups
+//	REST                                                          Connect (POST /raystack.frontier.v1beta1.FrontierService/...)
+//	GET    /v1beta1/organizations/{org_id}/invitations?user_id=   ListOrganizationInvitations
+//	POST   /v1beta1/organizations/{org_id}/invitations            CreateOrganizationInvitation
+//	DELETE /v1beta1/organizations/{org_id}/invitations/{id}       DeleteOrganizationInvitation
+//	GET    /v1beta1/organizations/{id}                            GetOrganization
+//	GET    /v1beta1/roles                                         ListRoles
+//	GET    /v1beta1/organizations/{org_id}/roles                  ListOrganizationRoles
+//	GET    /v1beta1/organizations/{org_id}/groups                 ListOrganizationGroups
+//
+// Every request is kept by the embedded Recorder (Requests: method, escaped path, query, body);
+// the Add* methods seed, Invitations reads an organization's invitations back.
 //
 // What both protocols reproduce: timestamps in protojson's form (UTC, "Z", 0/3/6/9 fractional
 // digits), no HTML escaping; invitation user_id lower-cased, the user_id filter compared
@@ -45,6 +50,34 @@
 // {"code":"not_found","message":"not found"} (FACTS.md 3.2; both outcomes, the messages and
 // the validation's place in the order are inferred there). The Recorder counts the 405 and 415 answers, and
 // applies injected faults to them, under the procedure's name.
+//
+// The writes, in both protocols (REST answers as grpc-gateway does, HTTP 200 with the reply
+// message; errors in each protocol's body with the code's status, REST's code as its number):
+//   - CreateOrganizationInvitation: body {user_ids, group_ids, role_ids} (REST, org_id from the
+//     path; an empty REST body is an empty message, as grpc-gateway reads it) or with org_id
+//     (Connect). user_ids must hold 1 to 10 entries (Frontier's proto rule, FACTS.md 3.2),
+//     checked before the organization, else invalid_argument "validation error: user_ids:
+//     value must contain at least 1 item(s) [repeated.min_items]" or "... no more than 10
+//     item(s) [repeated.max_items]" (protovalidate's wording, inferred). Then the organization
+//     (as on the reads), then every user_id must be a bare email address (net/mail's
+//     addr-spec; Frontier has its own check), else invalid_argument "Invalid email" and nothing
+//     is created. Each email, lower-cased, in order: an invitation of the organization for it
+//     that has not expired is reused, as Frontier reuses its ID (FACTS.md 3.2): its group_ids
+//     and role_ids become the request's and its metadata only those two keys, while created_at
+//     and expires_at stay (inferred from the store's upsert, which updates user, org and
+//     metadata only). Otherwise a new one gets a random UUID, created_at now and expires_at
+//     DefaultExpiry later. The reply is {"invitations":[...]}, one per user_id, in order.
+//     Group and role IDs are not checked against the organization's groups and roles, and no
+//     user is ever "already a member" (Frontier's already_exists): the fake has no members.
+//   - DeleteOrganizationInvitation: the organization first (as on the reads), then the id must
+//     be a canonical UUID, else invalid_argument "invalid syntax in body" (Frontier's bad-UUID
+//     answer, FACTS.md 3.4); an id that is no invitation of that organization is not_found
+//     "invitation not found", and a deleted invitation leaves the list at once; the reply is
+//     {}. That not_found is what invitegw's contract asks for: Frontier's handler deletes by ID
+//     without checking that a row went, and its authorization interceptor checks a permission
+//     on the invitation before the handler runs, so the real service probably answers an
+//     unknown (or already deleted) invitation 403 permission_denied, or 200 {}; neither is
+//     documented.
 //
 // How it differs from the real service, and what is inferred or invented:
 //   - Auth: accepted are exactly `Bearer <Options.Token>` and Basic auth with
@@ -100,6 +133,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/mail"
 	"slices"
 	"strings"
 	"sync"
@@ -282,6 +316,24 @@ func (s *Server) AddInvitation(orgID string, inv Invitation) {
 	inv.GroupIDs, inv.RoleIDs = slices.Clone(inv.GroupIDs), slices.Clone(inv.RoleIDs)
 	inv.Metadata = maps.Clone(inv.Metadata)
 	o.invitations = append(o.invitations, inv)
+}
+
+// Invitations is an organization's invitations as stored, in list order; nil for an unknown
+// organization (found by ID, else by name).
+func (s *Server) Invitations(orgRef string) []Invitation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.findOrg(orgRef)
+	if o == nil {
+		return nil
+	}
+	out := make([]Invitation, 0, len(o.invitations))
+	for _, inv := range o.invitations {
+		inv.GroupIDs, inv.RoleIDs = slices.Clone(inv.GroupIDs), slices.Clone(inv.RoleIDs)
+		inv.Metadata = maps.Clone(inv.Metadata)
+		out = append(out, inv)
+	}
+	return out
 }
 
 // RemoveInvitation deletes an invitation, as accepting or deleting it does. It reports whether
@@ -478,6 +530,90 @@ func (s *Server) groupsReply(ref string) (groupsJSON, bool) {
 		})
 	}
 	return reply, true
+}
+
+// refusal is a call's answer other than success, the same in both protocols: an HTTP status
+// (whose gRPC code fakeserver.GRPCCodeFor gives) and Frontier's message.
+type refusal struct {
+	status  int
+	message string
+}
+
+// errOrgNotFound is the refusal of an unknown organization, which each protocol words its own
+// way (and Connect answers 403 for a UUID).
+var errOrgNotFound = &refusal{status: http.StatusNotFound}
+
+func invalidArgument(msg string) *refusal {
+	return &refusal{status: http.StatusBadRequest, message: msg}
+}
+
+// found is a read's reply: v, or errOrgNotFound when the organization is unknown.
+func found(v any, ok bool) (any, *refusal) {
+	if !ok {
+		return nil, errOrgNotFound
+	}
+	return v, nil
+}
+
+// MaxInvitationUserIDs is how many user_ids one CreateOrganizationInvitation may carry.
+const MaxInvitationUserIDs = 10
+
+// createInvitations is CreateOrganizationInvitation (see the package doc).
+func (s *Server) createInvitations(orgRef string, userIDs, groupIDs, roleIDs []string) (invitationsJSON, *refusal) {
+	switch {
+	case len(userIDs) == 0:
+		return invitationsJSON{}, invalidArgument("validation error: user_ids: value must contain at least 1 item(s) [repeated.min_items]")
+	case len(userIDs) > MaxInvitationUserIDs:
+		return invitationsJSON{}, invalidArgument("validation error: user_ids: value must contain no more than 10 item(s) [repeated.max_items]")
+	}
+	now := s.stamp(time.Time{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.findOrg(orgRef)
+	if o == nil {
+		return invitationsJSON{}, errOrgNotFound
+	}
+	if slices.ContainsFunc(userIDs, func(u string) bool { return !validEmail(u) }) {
+		return invitationsJSON{}, invalidArgument("Invalid email")
+	}
+	reply := invitationsJSON{Invitations: []invitationJSON{}}
+	for _, u := range userIDs {
+		u = strings.ToLower(u)
+		i := slices.IndexFunc(o.invitations, func(inv Invitation) bool { return inv.UserID == u && inv.ExpiresAt.After(now) })
+		if i < 0 {
+			o.invitations = append(o.invitations, Invitation{ID: newUUID(), UserID: u, CreatedAt: now, ExpiresAt: now.Add(DefaultExpiry)})
+			i = len(o.invitations) - 1
+		}
+		inv := &o.invitations[i]
+		inv.GroupIDs, inv.RoleIDs, inv.Metadata = slices.Clone(groupIDs), slices.Clone(roleIDs), nil
+		reply.Invitations = append(reply.Invitations, invitationToJSON(o.id, inv))
+	}
+	return reply, nil
+}
+
+// deleteInvitation is DeleteOrganizationInvitation (see the package doc).
+func (s *Server) deleteInvitation(orgRef, id string) *refusal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.findOrg(orgRef)
+	switch {
+	case o == nil:
+		return errOrgNotFound
+	case !isUUID(id):
+		return invalidArgument("invalid syntax in body")
+	}
+	i := slices.IndexFunc(o.invitations, func(inv Invitation) bool { return inv.ID == id })
+	if i < 0 {
+		return &refusal{status: http.StatusNotFound, message: "invitation not found"}
+	}
+	o.invitations = slices.Delete(o.invitations, i, i+1)
+	return nil
+}
+
+// validEmail says whether s is a bare email address, without a display name or angle brackets.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
 }
 
 // invitationToJSON builds the served invitation: the store puts the group and role lists into

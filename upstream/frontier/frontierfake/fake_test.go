@@ -45,13 +45,28 @@ type response struct {
 
 func do(t *testing.T, srv *httptest.Server, method, path, auth string) response {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, nil)
+	return send(t, srv, method, path, auth, "")
+}
+
+// send is do with a JSON body (none when empty).
+func send(t *testing.T, srv *httptest.Server, method, path, auth, body string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return roundTrip(t, srv, req)
+}
+
+// roundTrip sends req and reads the whole answer.
+func roundTrip(t *testing.T, srv *httptest.Server, req *http.Request) response {
+	t.Helper()
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +290,7 @@ func TestRoutes(t *testing.T) {
 		{name: "unknown organization on roles", path: "/v1beta1/organizations/missing/roles", status: 404, body: orgNotFound},
 		{name: "unknown organization on groups", path: "/v1beta1/organizations/missing/groups", status: 404, body: orgNotFound},
 		{name: "unknown path", path: "/v1beta1/organizations/" + org + "/projects", status: 404, body: routeNotFound},
-		{name: "other method on a known path", method: http.MethodPost,
+		{name: "other method on a known path", method: http.MethodPut,
 			path: "/v1beta1/organizations/" + org + "/invitations", status: 404, body: routeNotFound},
 	}
 	for _, tt := range tests {
@@ -520,16 +535,7 @@ func (c connectCall) send(t *testing.T, srv *httptest.Server) response {
 			req.Header.Set(h, v)
 		}
 	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return roundTrip(t, srv, req)
 }
 
 func TestConnectAuth(t *testing.T) {

@@ -6,12 +6,17 @@
 //
 // Routes (Recorder names in brackets):
 //
-//	POST  /oauth/token                 [Token]
-//	GET   /v1/user-invites             [ListUserInvites]
-//	GET   /v1/user-invites/{id}        [GetUserInvite]
-//	PATCH /v1/user-invites/{id}        [UpdateUserInvite]
-//	GET   /v1/organizations/current    [GetCurrentOrganization]
+//	POST   /oauth/token                [Token]
+//	GET    /v1/user-invites            [ListUserInvites]
+//	POST   /v1/user-invites            [CreateUserInvite]
+//	GET    /v1/user-invites/{id}       [GetUserInvite]
+//	PATCH  /v1/user-invites/{id}       [UpdateUserInvite]
+//	DELETE /v1/user-invites/{id}       [DeleteUserInvite]
+//	GET    /v1/organizations/current   [GetCurrentOrganization]
 //	anything else                      [NotFound]
+//
+// Every request is kept by the embedded Recorder (Requests: method, escaped path, query, body);
+// Add seeds invites and Invite reads one back.
 //
 // In production the token endpoint lives on another host (auth.prd.cloud.redpanda.com); here
 // one server plays both, so a client's TokenURL is the fake's URL + "/oauth/token".
@@ -51,8 +56,22 @@
 //     INVALID_ARGUMENT with ErrorInfo REASON_INVALID_PAGE_TOKEN (reason documented, status
 //     inferred). The last page has next_page_token "" (documented); a full page with nothing
 //     after it is also the last one.
-//   - GetUserInvite and UpdateUserInvite: an unknown id is 404 NOT_FOUND, message
-//     `user invite "<id>" not found` (message inferred).
+//   - GetUserInvite, UpdateUserInvite and DeleteUserInvite: an unknown id is 404 NOT_FOUND,
+//     message `user invite "<id>" not found` (message inferred).
+//   - CreateUserInvite body: {"user_invite":{"email","role_bindings"}}, decoded as the PATCH
+//     body is (below). The email must be a bare address (net/mail's addr-spec, no display
+//     name), else 400 INVALID_ARGUMENT with a BadRequest on user_invite.email and the message
+//     "user_invite.email: value must be a valid email address" (that the service refuses it is
+//     in the brief; the wording is inferred). Bindings are checked as the PATCH's are; none at
+//     all is accepted (the spec requires nothing). The invite gets an invented 20-character
+//     lower-case base32hex ID (the XID alphabet; the real format is undocumented), invite_url
+//     InviteURLPrefix + id (invented), created_at Options.Now and expires_at InviteTTL later
+//     (invented: the real lifetime is undocumented), and is answered 201 {"user_invite":{...}}
+//     as documented. Another invite for an email that already has one is created beside it: the
+//     spec documents no conflict, and what the service does is unknown.
+//   - DeleteUserInvite answers 204 with Content-Type application/json and no body (Go's server
+//     drops a body after 204, and so does Redpanda's, FACTS.md 1.3); the invite is gone from
+//     the list and from GetUserInvite at once.
 //   - UpdateUserInvite body: decoded as protojson would, so field names may be the proto
 //     (snake_case) or JSON (lowerCamelCase) names, unknown fields are ignored (as grpc-gateway's
 //     default marshaler does) and null means absent. update_mask follows protojson's FieldMask
@@ -91,12 +110,14 @@ package redpandafake
 
 import (
 	"crypto/rand"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strconv"
@@ -124,6 +145,10 @@ const (
 	// DefaultTokenTTL is the lifetime of issued tokens when Options.TokenTTL is zero (the
 	// docs: one hour).
 	DefaultTokenTTL = time.Hour
+	// InviteTTL is how long a created invite lasts (invented; Redpanda does not say).
+	InviteTTL = 7 * 24 * time.Hour
+	// InviteURLPrefix starts a created invite's invite_url; its ID follows (invented).
+	InviteURLPrefix = "https://cloud.redpanda.com/invite/"
 	// Domain is the ErrorInfo domain of the control plane.
 	Domain = "redpanda.com/controlplane"
 	// Documented reasons.
@@ -188,8 +213,8 @@ type Options struct {
 	// TokenTTL is the lifetime of issued tokens, DefaultTokenTTL when zero; expires_in says it
 	// in whole seconds (at least 1), rounded down. Short TTLs let tests see tokens expire.
 	TokenTTL time.Duration
-	// Now is the clock tokens expire by; time.Now when nil. A test shares its clock with the
-	// client's to move past a TTL without waiting.
+	// Now is the clock tokens expire by and created invites are stamped with; time.Now when
+	// nil. A test shares its clock with the client's to move past a TTL without waiting.
 	Now func() time.Time
 }
 
@@ -236,8 +261,10 @@ func New(o Options) *Server {
 	s.Recorder = fakeserver.NewRecorder(writeInjected)
 	s.mux.HandleFunc("POST /oauth/token", s.Wrap("Token", s.token))
 	s.mux.HandleFunc("GET /v1/user-invites", s.Wrap("ListUserInvites", s.authed(s.listUserInvites)))
+	s.mux.HandleFunc("POST /v1/user-invites", s.Wrap("CreateUserInvite", s.authed(s.createUserInvite)))
 	s.mux.HandleFunc("GET /v1/user-invites/{id}", s.Wrap("GetUserInvite", s.authed(s.getUserInvite)))
 	s.mux.HandleFunc("PATCH /v1/user-invites/{id}", s.Wrap("UpdateUserInvite", s.recordPatch(s.authed(s.updateUserInvite))))
+	s.mux.HandleFunc("DELETE /v1/user-invites/{id}", s.Wrap("DeleteUserInvite", s.authed(s.deleteUserInvite)))
 	s.mux.HandleFunc("GET /v1/organizations/current",
 		s.Wrap("GetCurrentOrganization", s.authed(s.getCurrentOrganization)))
 	s.mux.HandleFunc("/", s.Wrap("NotFound", func(w http.ResponseWriter, _ *http.Request) {
@@ -533,6 +560,80 @@ func writeNotFound(w http.ResponseWriter, id string) {
 	writeStatus(w, http.StatusNotFound, "NOT_FOUND", fmt.Sprintf("user invite %q not found", id))
 }
 
+// maxBody bounds a request body the fake reads.
+const maxBody = 1 << 20
+
+func (s *Server) createUserInvite(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, "INVALID_ARGUMENT", "request body too large")
+		return
+	}
+	email, bindings, err := parseCreate(b)
+	if err != nil {
+		writeStatus(w, http.StatusBadRequest, "INVALID_ARGUMENT", err.Error())
+		return
+	}
+	if !validEmail(email) {
+		const desc = "value must be a valid email address"
+		writeBadRequest(w, "user_invite.email: "+desc, "user_invite.email", desc)
+		return
+	}
+	if !checkBindings(w, bindings) {
+		return
+	}
+	now := s.opts.Now().UTC()
+	id := newInviteID()
+	inv := Invite{ID: id, Email: email, InviteURL: InviteURLPrefix + id, CreatedAt: now, ExpiresAt: now.Add(InviteTTL),
+		RoleBindings: bindings}
+	s.Add(inv)
+	writeJSON(w, http.StatusCreated, userInviteResponse{UserInvite: toWire(inv)})
+}
+
+// parseCreate reads a CreateUserInviteRequest as protojson would (see objectFields).
+func parseCreate(b []byte) (email string, bindings []RoleBinding, err error) {
+	body, err := objectFields(b, "user_invite")
+	if err != nil {
+		return "", nil, err
+	}
+	create, err := objectFields(body["user_invite"], "email", "role_bindings")
+	if err != nil {
+		return "", nil, err
+	}
+	if err := stringField(create, "email", &email); err != nil {
+		return "", nil, err
+	}
+	bindings, err = parseBindings(create["role_bindings"])
+	return email, bindings, err
+}
+
+// validEmail says whether s is a bare email address, without a display name or angle brackets.
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// newInviteID is a random 20-character ID in the XID alphabet (lower-case base32hex).
+func newInviteID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+func (s *Server) deleteUserInvite(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	_, ok := s.invites[id]
+	delete(s.invites, id)
+	s.mu.Unlock()
+	if !ok {
+		writeNotFound(w, id)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // maskPaths are the update_mask paths UpdateUserInvite accepts, as protojson hands them to the
 // server (snake_case).
 var maskPaths = []string{"expires_at", "role_bindings"}
@@ -584,15 +685,8 @@ func (s *Server) updateUserInvite(w http.ResponseWriter, r *http.Request) {
 			"user_invite.expires_at", "value is required")
 		return
 	}
-	if slices.Contains(mask, "role_bindings") {
-		for i, rb := range bindings {
-			field, ok := invalidBinding(rb)
-			if !ok {
-				f := fmt.Sprintf("user_invite.role_bindings[%d].%s", i, field)
-				writeBadRequest(w, f+": value is required", f, "value is required")
-				return
-			}
-		}
+	if slices.Contains(mask, "role_bindings") && !checkBindings(w, bindings) {
+		return
 	}
 
 	s.mu.Lock()
@@ -613,6 +707,19 @@ func (s *Server) updateUserInvite(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, userInviteResponse{UserInvite: toWire(inv)})
+}
+
+// checkBindings answers 400 for the first incomplete binding, and says whether all are complete.
+func checkBindings(w http.ResponseWriter, bindings []RoleBinding) bool {
+	for i, rb := range bindings {
+		field, ok := invalidBinding(rb)
+		if !ok {
+			f := fmt.Sprintf("user_invite.role_bindings[%d].%s", i, field)
+			writeBadRequest(w, f+": value is required", f, "value is required")
+			return false
+		}
+	}
+	return true
 }
 
 // invalidBinding names the first missing part of a binding ("" and true when it is complete).

@@ -88,6 +88,8 @@ func TestAuthRejection(t *testing.T) {
 		{"GET", "/v1/user-invites"},
 		{"GET", "/v1/user-invites/inv-1"},
 		{"PATCH", "/v1/user-invites/inv-1"},
+		{"POST", "/v1/user-invites"},
+		{"DELETE", "/v1/user-invites/inv-1"},
 		{"GET", "/v1/organizations/current"},
 	}
 	tests := []struct {
@@ -111,8 +113,11 @@ func TestAuthRejection(t *testing.T) {
 			s.Add(Invite{ID: "inv-1"})
 			for _, rt := range routes {
 				body := ""
-				if rt.method == "PATCH" {
+				switch rt.method {
+				case "PATCH":
 					body = `{"update_mask":"expiresAt","user_invite":{"expires_at":"2030-01-01T00:00:00Z"}}`
+				case "POST":
+					body = `{"user_invite":{"email":"ada@example.com"}}`
 				}
 				got := do(t, srv, rt.method, rt.path, tt.auth, body)
 				check(t, got, http.StatusUnauthorized, tt.wantBody)
@@ -121,7 +126,10 @@ func TestAuthRejection(t *testing.T) {
 				}
 			}
 			if inv, _ := s.Invite("inv-1"); !reflect.DeepEqual(inv, Invite{ID: "inv-1"}) {
-				t.Errorf("rejected PATCH changed the invite: %+v", inv)
+				t.Errorf("rejected PATCH or DELETE changed the invite: %+v", inv)
+			}
+			if n := len(s.list()); n != 1 {
+				t.Errorf("%d invites after a rejected POST", n)
 			}
 		})
 	}
@@ -534,6 +542,176 @@ func TestUpdateUserInvite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// list is every stored invite, through the list route's own reading of the store.
+func (s *Server) list() []Invite {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Invite, 0, len(s.invites))
+	for _, inv := range s.invites {
+		out = append(out, inv)
+	}
+	return out
+}
+
+func TestCreateUserInvite(t *testing.T) {
+	now := time.Date(2025, 5, 4, 9, 42, 0, 123_000_000, time.UTC)
+	badRequest := func(msg, field, desc string) string {
+		return `{"code":"INVALID_ARGUMENT","message":"` + msg + `","details":[` +
+			`{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_INVALID_INPUT","domain":"redpanda.com/controlplane","metadata":{}},` +
+			`{"@type":"type.googleapis.com/google.rpc.BadRequest","field_violations":[{"field":"` + field + `","description":"` + desc + `"}]}]}`
+	}
+	invalidEmail := badRequest("user_invite.email: value must be a valid email address", "user_invite.email",
+		"value must be a valid email address")
+	tests := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantBody   string // with <id> for the new invite's ID
+		wantStored *Invite
+	}{
+		{
+			name:       "email and a binding, snake_case",
+			body:       `{"user_invite":{"email":"ada@example.com","role_bindings":[{"role_name":"Writer","scope":{"resource_type":"SCOPE_RESOURCE_TYPE_CLUSTER","resource_id":"cl-1"}}]}}`,
+			wantStatus: 201,
+			wantBody: `{"user_invite":{"created_at":"2025-05-04T09:42:00.123Z","email":"ada@example.com","expires_at":"2025-05-11T09:42:00.123Z",` +
+				`"id":"<id>","invite_url":"https://cloud.redpanda.com/invite/<id>","role_bindings":[{"role_name":"Writer","scope":{"resource_id":"cl-1","resource_type":"SCOPE_RESOURCE_TYPE_CLUSTER"}}]}}`,
+			wantStored: &Invite{Email: "ada@example.com", CreatedAt: now, ExpiresAt: now.Add(InviteTTL),
+				RoleBindings: []RoleBinding{{RoleName: "Writer", ResourceType: "SCOPE_RESOURCE_TYPE_CLUSTER", ResourceID: "cl-1"}}},
+		},
+		{
+			name:       "camelCase names, no bindings",
+			body:       `{"userInvite":{"email":"grace@example.com","roleBindings":null,"unknown":true}}`,
+			wantStatus: 201,
+			wantBody: `{"user_invite":{"created_at":"2025-05-04T09:42:00.123Z","email":"grace@example.com","expires_at":"2025-05-11T09:42:00.123Z",` +
+				`"id":"<id>","invite_url":"https://cloud.redpanda.com/invite/<id>","role_bindings":[]}}`,
+			wantStored: &Invite{Email: "grace@example.com", CreatedAt: now, ExpiresAt: now.Add(InviteTTL)},
+		},
+		{name: "invalid email", body: `{"user_invite":{"email":"not-an-email"}}`, wantStatus: 400, wantBody: invalidEmail},
+		{name: "email with a display name", body: `{"user_invite":{"email":"Ada <ada@example.com>"}}`, wantStatus: 400,
+			wantBody: invalidEmail},
+		{name: "no email", body: `{"user_invite":{}}`, wantStatus: 400, wantBody: invalidEmail},
+		{name: "no body", body: ``, wantStatus: 400, wantBody: invalidEmail},
+		{
+			name:       "incomplete binding",
+			body:       `{"user_invite":{"email":"ada@example.com","role_bindings":[{"role_name":"Admin"}]}}`,
+			wantStatus: 400,
+			wantBody: badRequest("user_invite.role_bindings[0].scope.resource_type: value is required",
+				"user_invite.role_bindings[0].scope.resource_type", "value is required"),
+		},
+		{
+			name:       "unknown resource type",
+			body:       `{"user_invite":{"email":"ada@example.com","role_bindings":[{"role_name":"Admin","scope":{"resource_type":"SCOPE_RESOURCE_TYPE_GALAXY","resource_id":"x"}}]}}`,
+			wantStatus: 400,
+			wantBody:   `{"code":"INVALID_ARGUMENT","message":"proto: invalid value for enum field resourceType: \"SCOPE_RESOURCE_TYPE_GALAXY\"","details":[]}`,
+		},
+		{name: "email of the wrong type", body: `{"user_invite":{"email":7}}`, wantStatus: 400,
+			wantBody: `{"code":"INVALID_ARGUMENT","message":"proto: invalid value for string field email: 7","details":[]}`},
+		{name: "not json", body: `{"user_invite":`, wantStatus: 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, srv := start(t, Options{Token: testToken, Now: func() time.Time { return now }})
+			got := do(t, srv, "POST", "/v1/user-invites", "Bearer "+testToken, tt.body)
+			stored := s.list()
+			var id string
+			if len(stored) == 1 {
+				id = stored[0].ID
+			}
+			want := strings.ReplaceAll(tt.wantBody, "<id>", id)
+			if got.status != tt.wantStatus || (tt.wantBody != "" && got.body != want) {
+				t.Errorf("got %d %s\nwant %d %s", got.status, got.body, tt.wantStatus, want)
+			}
+			if tt.wantStored == nil {
+				if len(stored) != 0 {
+					t.Errorf("stored %+v after a refusal", stored)
+				}
+				return
+			}
+			w := *tt.wantStored
+			w.ID, w.InviteURL = id, InviteURLPrefix+id
+			if len(stored) != 1 || !reflect.DeepEqual(stored[0], w) {
+				t.Errorf("stored:\n got %+v\nwant %+v", stored, w)
+			}
+			if len(id) != 20 || strings.Trim(id, "0123456789abcdefghijklmnopqrstuv") != "" {
+				t.Errorf("id %q is not 20 characters of the XID alphabet", id)
+			}
+			if reqs := s.Requests("CreateUserInvite"); len(reqs) != 1 || string(reqs[0].Body) != tt.body {
+				t.Errorf("recorded %+v", reqs)
+			}
+		})
+	}
+
+	t.Run("a second invite for one email is another invite, listed after the first", func(t *testing.T) {
+		_, srv := start(t, Options{Token: testToken, Now: func() time.Time { return now }})
+		for range 2 {
+			if got := do(t, srv, "POST", "/v1/user-invites", "Bearer "+testToken, `{"user_invite":{"email":"ada@example.com"}}`); got.status != 201 {
+				t.Fatalf("got %d %s", got.status, got.body)
+			}
+		}
+		if ids := listedIDs(t, srv); len(ids) != 2 || ids[0] == ids[1] {
+			t.Errorf("listed %q", ids)
+		}
+	})
+}
+
+// listedIDs are the IDs the list route serves, in order.
+func listedIDs(t *testing.T, srv *httptest.Server) []string {
+	t.Helper()
+	var list struct {
+		UserInvites []struct {
+			ID string `json:"id"`
+		} `json:"user_invites"`
+	}
+	if err := json.Unmarshal([]byte(do(t, srv, "GET", "/v1/user-invites", "Bearer "+testToken, "").body), &list); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, inv := range list.UserInvites {
+		ids = append(ids, inv.ID)
+	}
+	return ids
+}
+
+func TestDeleteUserInvite(t *testing.T) {
+	tests := []struct {
+		name       string
+		id         string
+		wantStatus int
+		wantBody   string
+		wantLeft   []string // IDs still listed
+	}{
+		{name: "deletes the invite", id: "inv-1", wantStatus: 204, wantLeft: []string{"inv/3", "inv-2"}},
+		{name: "escaped id", id: "inv%2F3", wantStatus: 204, wantLeft: []string{"inv-1", "inv-2"}},
+		{name: "unknown id is not found", id: "inv-9", wantStatus: 404,
+			wantBody: `{"code":"NOT_FOUND","message":"user invite \"inv-9\" not found","details":[]}`,
+			wantLeft: []string{"inv/3", "inv-1", "inv-2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, srv := start(t, Options{Token: testToken})
+			s.Add(Invite{ID: "inv-1", CreatedAt: t0}, Invite{ID: "inv-2", CreatedAt: t0.Add(time.Second)},
+				Invite{ID: "inv/3", CreatedAt: t0.Add(-time.Second)})
+			check(t, do(t, srv, "DELETE", "/v1/user-invites/"+tt.id, "Bearer "+testToken, ""), tt.wantStatus, tt.wantBody)
+			if left := listedIDs(t, srv); !reflect.DeepEqual(left, tt.wantLeft) {
+				t.Errorf("listed %q, want %q", left, tt.wantLeft)
+			}
+		})
+	}
+	t.Run("a second delete is not found", func(t *testing.T) {
+		s, srv := start(t, Options{Token: testToken})
+		s.Add(Invite{ID: "inv-1"})
+		check(t, do(t, srv, "DELETE", "/v1/user-invites/inv-1", "Bearer "+testToken, ""), 204, "")
+		check(t, do(t, srv, "DELETE", "/v1/user-invites/inv-1", "Bearer "+testToken, ""), 404,
+			`{"code":"NOT_FOUND","message":"user invite \"inv-1\" not found","details":[]}`)
+		if _, ok := s.Invite("inv-1"); ok {
+			t.Error("invite still stored")
+		}
+		if n := s.Calls("DeleteUserInvite"); n != 2 {
+			t.Errorf("calls = %d", n)
+		}
+	})
 }
 
 func TestInjectedFailures(t *testing.T) {
