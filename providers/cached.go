@@ -59,15 +59,9 @@ func (s *Set) FrontierGroups(ctx context.Context, orgIDs []string) []cache.Resul
 
 // invalidateRedpandaInvites deletes exactly what a change to a Redpanda invite makes stale:
 // the tenant's invite list, where every read of an invite comes from, and every cached
-// response (any may show the invite). Durably (cache.Invalidate): retried until it lands,
-// for as long as the list could still be served fresh.
+// response (any may show the invite).
 func (s *Set) invalidateRedpandaInvites(ctx context.Context) {
-	var gen []cache.Entry
-	if r := s.Responses(); r != nil {
-		gen = append(gen, r.NewGeneration())
-	}
-	s.cache.Invalidate(ctx, []string{s.key(kindInvitations, invite.Redpanda, invite.Source{Provider: invite.Redpanda}.String())},
-		gen, s.ttl.Invitations)
+	s.invalidateLists(ctx, []invite.Source{{Provider: invite.Redpanda}})
 }
 
 // listFreshUntil ends a list's freshness at the first moment one of its invitations changes
