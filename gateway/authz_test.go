@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"reflect"
 	"testing"
@@ -185,5 +186,53 @@ func TestAuditTrail(t *testing.T) {
 	r.data(t, &got)
 	if len(got.AuditEvents.Nodes) != 1 || got.AuditEvents.Nodes[0].RequestID != "req-ok" {
 		t.Fatalf("email filter: %s", r.raw)
+	}
+}
+
+// TestAuditEventsPaging: pages follow cursors without gaps; bad arguments are the caller's.
+func TestAuditEventsPaging(t *testing.T) {
+	e := newEnv(t, envOptions{apiKeys: scopedKeys})
+	e.seed()
+	for i := range 5 {
+		as(t, e.gw, readerKey, fmt.Sprintf("req-%d", i), `mutation { updateInvitation(id: "redpanda:rp-1", input: {}) { invitation { id } } }`, nil)
+	}
+	const page = `query($after: String) { auditEvents(first: 2, after: $after) {
+	  edges { cursor node { requestId } } pageInfo { hasNextPage endCursor } } }`
+	var got []string
+	var after any
+	for range 4 {
+		var p struct {
+			AuditEvents struct {
+				Edges []struct {
+					Cursor string
+					Node   struct{ RequestID string }
+				}
+				PageInfo struct {
+					HasNextPage bool
+					EndCursor   string
+				}
+			}
+		}
+		as(t, e.gw, auditorKey, "", page, map[string]any{"after": after}).data(t, &p)
+		for _, ed := range p.AuditEvents.Edges {
+			got = append(got, ed.Node.RequestID)
+		}
+		if !p.AuditEvents.PageInfo.HasNextPage {
+			break
+		}
+		if last := p.AuditEvents.Edges[len(p.AuditEvents.Edges)-1].Cursor; last != p.AuditEvents.PageInfo.EndCursor {
+			t.Fatalf("endCursor %q is not the last edge's %q", p.AuditEvents.PageInfo.EndCursor, last)
+		}
+		after = p.AuditEvents.PageInfo.EndCursor
+	}
+	if want := []string{"req-4", "req-3", "req-2", "req-1", "req-0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("pages gave %v, want %v", got, want)
+	}
+	for _, q := range []string{`{ auditEvents(first: 0) { nodes { id } } }`, `{ auditEvents(first: 101) { nodes { id } } }`,
+		`{ auditEvents(after: "not-a-cursor") { nodes { id } } }`} {
+		r := as(t, e.gw, auditorKey, "", q, nil)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "BAD_USER_INPUT" {
+			t.Fatalf("%s: %s", q, r.raw)
+		}
 	}
 }

@@ -1,12 +1,27 @@
 package resolvers
 
 import (
+	"context"
+	"errors"
 	"strings"
 
 	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/graph/model"
 	"github.com/invitegw/invitegw/invite"
 )
+
+// listAudit reads one page of the trail; a page size out of range or a cursor that is not
+// one of ours is the caller's mistake.
+func listAudit(ctx context.Context, store audit.Store, f audit.Filter, first int, after string) (audit.Page, error) {
+	if first < 1 || first > invite.MaxFirst {
+		return audit.Page{}, invite.Errorf(invite.CodeBadUserInput, "first must be between 1 and %d, got %d", invite.MaxFirst, first)
+	}
+	page, err := store.List(ctx, f, first, after)
+	if errors.Is(err, audit.ErrBadCursor) {
+		return audit.Page{}, invite.Errorf(invite.CodeBadUserInput, "after is not a cursor of auditEvents")
+	}
+	return page, err
+}
 
 // toAuditFilter turns the GraphQL filter into the store's.
 func toAuditFilter(in *model.AuditFilter) audit.Filter {

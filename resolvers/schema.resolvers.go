@@ -63,7 +63,7 @@ func (r *queryResolver) Organization(ctx context.Context, id string) (*invite.Or
 }
 
 func (r *queryResolver) AuditEvents(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEventConnection, error) {
-	page, err := r.Audit.List(ctx, toAuditFilter(filter), firstOrDefault(first), deref(after))
+	page, err := listAudit(ctx, r.Audit, toAuditFilter(filter), firstOrDefault(first), deref(after))
 	if err != nil {
 		return nil, err
 	}
