@@ -29,6 +29,7 @@ import (
 	"github.com/invitegw/invitegw/config"
 	"github.com/invitegw/invitegw/demo"
 	"github.com/invitegw/invitegw/gateway"
+	"github.com/invitegw/invitegw/idempotency"
 	"github.com/invitegw/invitegw/invite"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
@@ -178,6 +179,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Auth:           authn,
 		Audit:          auditLog,
 		AuditStore:     trail,
+		Idempotency:    idempotencyStore(redisClient),
 		CORSOrigins:    cfg.CORSOrigins,
 		Metrics:        m,
 		Ready:          readiness(life, set, c, redisClient, breakers),
@@ -297,6 +299,15 @@ func newAudit(rc redis.UniversalClient, maxEvents int, logger *slog.Logger) (aud
 		store = audit.NewMemory(maxEvents)
 	}
 	return store, audit.New(audit.Options{Store: store, Logger: logger})
+}
+
+// idempotencyStore keeps Idempotency-Key answers where every replica sees them: Redis when
+// configured, else this process.
+func idempotencyStore(rc redis.UniversalClient) idempotency.Store {
+	if rc != nil {
+		return idempotency.NewRedis(rc)
+	}
+	return idempotency.NewMemory(time.Now)
 }
 
 // Bounds of the in-process fallback used while Redis fails: a few seconds of the working set.

@@ -19,6 +19,7 @@ import (
 	"github.com/invitegw/invitegw/auth"
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/gateway"
+	"github.com/invitegw/invitegw/idempotency"
 	"github.com/invitegw/invitegw/providers"
 	"github.com/invitegw/invitegw/tracing"
 	"github.com/invitegw/invitegw/upstream"
@@ -101,7 +102,9 @@ type envOptions struct {
 	apiKeys []string
 	jwt     *auth.JWTOptions
 	// auditStore keeps the audit trail; nil: the gateway's own in-memory one.
-	auditStore     audit.Store
+	auditStore audit.Store
+	// idempotency keeps Idempotency-Key answers; nil: the gateway's own in-memory store.
+	idempotency    idempotency.Store
 	corsOrigins    []string
 	requestTimeout time.Duration
 	// tracing, when set, instruments the gateway and its upstream HTTP client.
@@ -210,7 +213,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	}
 	t.Cleanup(func() { _ = authn.Close() })
 	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection, GraphiQL: !o.noIntrospection,
-		Auth: authn, AuditStore: o.auditStore, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
+		Auth: authn, AuditStore: o.auditStore, Idempotency: o.idempotency, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if c != nil {
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache

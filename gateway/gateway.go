@@ -25,6 +25,7 @@ import (
 	"github.com/invitegw/invitegw/authz"
 	"github.com/invitegw/invitegw/graph"
 	"github.com/invitegw/invitegw/graphiql"
+	"github.com/invitegw/invitegw/idempotency"
 	"github.com/invitegw/invitegw/lifecycle"
 	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
@@ -60,6 +61,9 @@ type Options struct {
 	// Both default to an in-memory trail of DefaultAuditEvents.
 	Audit      *audit.Log
 	AuditStore audit.Store
+	// Idempotency keeps the answers of mutations sent with an Idempotency-Key (Redis, shared
+	// by the replicas, or memory); nil: the gateway's own in-memory store.
+	Idempotency idempotency.Store
 	// CORSOrigins may call /graphql from a browser; none by default.
 	CORSOrigins []string
 	// Metrics, when set, records operations and batches and is served at /metrics.
@@ -176,18 +180,30 @@ func New(o Options) (http.Handler, error) {
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(recoverPanic(o.Logger))
 
+	if o.Idempotency == nil {
+		o.Idempotency = idempotency.NewMemory(o.Now)
+	}
+	idem, err := idempotency.New(idempotency.Options{
+		Store: o.Idempotency, Caller: idempotencyCaller, Logger: o.Logger, RequestID: RequestID,
+		// A reservation outlives the longest request it guards.
+		InFlightTTL: o.RequestTimeout + 30*time.Second,
+		TokenLimit:  o.Limits.MaxTokens,
+	})
+	if err != nil {
+		return nil, err
+	}
 	var gql http.Handler = loaders.Middleware(o.Providers, loaderOpts, srv)
 	if rc != nil {
 		gql = rc.middleware(gql)
 	}
-	gql = checkProtocol(limitBody(o.MaxBodyBytes, postBody(overHTTP(withTimeout(o.RequestTimeout, gql)))))
+	gql = checkProtocol(limitBody(o.MaxBodyBytes, postBody(idem.Middleware(overHTTP(withTimeout(o.RequestTimeout, gql))))))
 	gql = o.Auth.Middleware(gql)
 	if len(o.CORSOrigins) > 0 {
 		gql = cors.New(cors.Options{
 			AllowedOrigins: o.CORSOrigins,
 			AllowedMethods: []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders: []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id"},
-			ExposedHeaders: []string{"X-Request-Id"},
+			AllowedHeaders: []string{"Content-Type", "Authorization", "X-API-Key", "X-Request-Id", idempotency.HeaderKey},
+			ExposedHeaders: []string{"X-Request-Id", idempotency.HeaderReplayed, "Retry-After"},
 			MaxAge:         600,
 		}).Handler(gql)
 	}

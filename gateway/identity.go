@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/auth"
@@ -28,4 +29,14 @@ func actor(ctx context.Context) audit.Actor {
 		return audit.Actor{Kind: audit.ActorAnonymous, Subject: "anonymous"}
 	}
 	return audit.Actor{Kind: audit.ActorKind(id.Kind), Subject: id.Subject, Issuer: id.Issuer}
+}
+
+// idempotencyCaller is whose Idempotency-Keys a request's key is among: the identity, not its
+// scopes (a retry after a token refresh is the same caller's). Open gateways share one space.
+func idempotencyCaller(r *http.Request) (string, bool) {
+	id, ok := auth.FromContext(r.Context())
+	if !ok {
+		return "", false
+	}
+	return string(id.Kind) + "\x00" + id.Issuer + "\x00" + id.Subject, true
 }
