@@ -126,7 +126,7 @@ func New(o Options) (http.Handler, error) {
 		o.Audit = audit.New(audit.Options{Store: o.AuditStore, Logger: o.Logger, Now: o.Now})
 	}
 	changes := lifecycle.New(lifecycle.Options{
-		Providers: o.Providers, Audit: o.Audit, Now: o.Now, Actor: actor, RequestID: RequestID,
+		Providers: o.Providers, Audit: o.Audit, Now: o.Now, Logger: o.Logger, Actor: actor, RequestID: RequestID,
 	})
 	schema := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &resolvers.Resolver{Providers: o.Providers, Now: o.Now, Lifecycle: changes, Audit: o.AuditStore},
@@ -142,7 +142,7 @@ func New(o Options) (http.Handler, error) {
 	// A refused mutation is an attempt too: the audit trail records it.
 	scopes.OnForbidden(func(ctx context.Context, fc *graphql.FieldContext, _ authz.Requirement) {
 		if fc.Object == "Mutation" {
-			changes.Refused(ctx, fc.Field.Name, fc.Args)
+			changes.Refused(ctx, fc.Field.Name, resolvers.RefusedTargets(fc.Args))
 		}
 	})
 	srv := handler.New(schema)

@@ -79,6 +79,10 @@ type ComplexityRoot struct {
 		Provider       func(childComplexity int) int
 	}
 
+	CreateInvitationsPayload struct {
+		Results func(childComplexity int) int
+	}
+
 	Entity struct {
 		FindInvitationByID   func(childComplexity int, id string) int
 		FindOrganizationByID func(childComplexity int, id string) int
@@ -119,8 +123,24 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	InvitationResult struct {
+		Email          func(childComplexity int) int
+		Error          func(childComplexity int) int
+		Invitation     func(childComplexity int) int
+		OrganizationID func(childComplexity int) int
+		Provider       func(childComplexity int) int
+	}
+
 	Mutation struct {
-		UpdateInvitation func(childComplexity int, id string, input model.UpdateInvitationInput) int
+		CreateInvitations func(childComplexity int, input model.CreateInvitationsInput) int
+		ResendInvitation  func(childComplexity int, id string) int
+		RevokeInvitations func(childComplexity int, input model.RevokeInvitationsInput) int
+		UpdateInvitation  func(childComplexity int, id string, input model.UpdateInvitationInput) int
+	}
+
+	MutationError struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
 	}
 
 	Organization struct {
@@ -145,6 +165,23 @@ type ComplexityRoot struct {
 		Organizations      func(childComplexity int, provider *invite.Provider) int
 		__resolve__service func(childComplexity int) int
 		__resolve_entities func(childComplexity int, representations []map[string]any) int
+	}
+
+	ResendInvitationPayload struct {
+		Error      func(childComplexity int) int
+		Invitation func(childComplexity int) int
+	}
+
+	RevocationResult struct {
+		Email    func(childComplexity int) int
+		Error    func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Provider func(childComplexity int) int
+		Revoked  func(childComplexity int) int
+	}
+
+	RevokeInvitationsPayload struct {
+		Results func(childComplexity int) int
 	}
 
 	RoleBinding struct {
@@ -185,6 +222,9 @@ type InvitationResolver interface {
 }
 type MutationResolver interface {
 	UpdateInvitation(ctx context.Context, id string, input model.UpdateInvitationInput) (*model.UpdateInvitationPayload, error)
+	CreateInvitations(ctx context.Context, input model.CreateInvitationsInput) (*model.CreateInvitationsPayload, error)
+	RevokeInvitations(ctx context.Context, input model.RevokeInvitationsInput) (*model.RevokeInvitationsPayload, error)
+	ResendInvitation(ctx context.Context, id string) (*model.ResendInvitationPayload, error)
 }
 type OrganizationResolver interface {
 	Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection[*loaders.Invitation], error)
@@ -342,6 +382,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditTarget.Provider(childComplexity), true
+
+	case "CreateInvitationsPayload.results":
+		if e.ComplexityRoot.CreateInvitationsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateInvitationsPayload.Results(childComplexity), true
 
 	case "Entity.findInvitationByID":
 		if e.ComplexityRoot.Entity.FindInvitationByID == nil {
@@ -513,6 +560,70 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InvitationEdge.Node(childComplexity), true
 
+	case "InvitationResult.email":
+		if e.ComplexityRoot.InvitationResult.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationResult.Email(childComplexity), true
+	case "InvitationResult.error":
+		if e.ComplexityRoot.InvitationResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationResult.Error(childComplexity), true
+	case "InvitationResult.invitation":
+		if e.ComplexityRoot.InvitationResult.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationResult.Invitation(childComplexity), true
+	case "InvitationResult.organizationId":
+		if e.ComplexityRoot.InvitationResult.OrganizationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationResult.OrganizationID(childComplexity), true
+	case "InvitationResult.provider":
+		if e.ComplexityRoot.InvitationResult.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationResult.Provider(childComplexity), true
+
+	case "Mutation.createInvitations":
+		if e.ComplexityRoot.Mutation.CreateInvitations == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInvitations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInvitations(childComplexity, args["input"].(model.CreateInvitationsInput)), true
+	case "Mutation.resendInvitation":
+		if e.ComplexityRoot.Mutation.ResendInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resendInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResendInvitation(childComplexity, args["id"].(string)), true
+	case "Mutation.revokeInvitations":
+		if e.ComplexityRoot.Mutation.RevokeInvitations == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeInvitations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeInvitations(childComplexity, args["input"].(model.RevokeInvitationsInput)), true
 	case "Mutation.updateInvitation":
 		if e.ComplexityRoot.Mutation.UpdateInvitation == nil {
 			break
@@ -524,6 +635,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateInvitation(childComplexity, args["id"].(string), args["input"].(model.UpdateInvitationInput)), true
+
+	case "MutationError.code":
+		if e.ComplexityRoot.MutationError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationError.Code(childComplexity), true
+	case "MutationError.message":
+		if e.ComplexityRoot.MutationError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MutationError.Message(childComplexity), true
 
 	case "Organization.id":
 		if e.ComplexityRoot.Organization.ID == nil {
@@ -654,6 +778,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.__resolve_entities(childComplexity, args["representations"].([]map[string]any)), true
 
+	case "ResendInvitationPayload.error":
+		if e.ComplexityRoot.ResendInvitationPayload.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResendInvitationPayload.Error(childComplexity), true
+	case "ResendInvitationPayload.invitation":
+		if e.ComplexityRoot.ResendInvitationPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResendInvitationPayload.Invitation(childComplexity), true
+
+	case "RevocationResult.email":
+		if e.ComplexityRoot.RevocationResult.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevocationResult.Email(childComplexity), true
+	case "RevocationResult.error":
+		if e.ComplexityRoot.RevocationResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevocationResult.Error(childComplexity), true
+	case "RevocationResult.id":
+		if e.ComplexityRoot.RevocationResult.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevocationResult.ID(childComplexity), true
+	case "RevocationResult.provider":
+		if e.ComplexityRoot.RevocationResult.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevocationResult.Provider(childComplexity), true
+	case "RevocationResult.revoked":
+		if e.ComplexityRoot.RevocationResult.Revoked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevocationResult.Revoked(childComplexity), true
+
+	case "RevokeInvitationsPayload.results":
+		if e.ComplexityRoot.RevokeInvitationsPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeInvitationsPayload.Results(childComplexity), true
+
 	case "RoleBinding.roleName":
 		if e.ComplexityRoot.RoleBinding.RoleName == nil {
 			break
@@ -722,7 +897,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
+			graphql.NewInputUnmarshaler("CreateInvitationsInput", ec.unmarshalInputCreateInvitationsInput),
 			graphql.NewInputUnmarshaler("InvitationFilter", ec.unmarshalInputInvitationFilter),
+			graphql.NewInputUnmarshaler("InvitationTargetInput", ec.unmarshalInputInvitationTargetInput),
+			graphql.NewInputUnmarshaler("RevokeInvitationsInput", ec.unmarshalInputRevokeInvitationsInput),
 			graphql.NewInputUnmarshaler("RoleBindingInput", ec.unmarshalInputRoleBindingInput),
 			graphql.NewInputUnmarshaler("ScopeInput", ec.unmarshalInputScopeInput),
 			graphql.NewInputUnmarshaler("UpdateInvitationInput", ec.unmarshalInputUpdateInvitationInput),
@@ -1058,6 +1236,96 @@ type Mutation {
   "Updates a Redpanda invite. Elastic and Frontier invitations cannot be updated."
   updateInvitation(id: ID!, input: UpdateInvitationInput!): UpdateInvitationPayload!
     @requiresScopes(scopes: [["invitations:write"]])
+  """
+  Invites every email into every target organization: one result per email and target, emails
+  in input order, each email's targets in input order. An item's failure is its error, never
+  the call's. Batched as each provider allows: one Elastic request per organization, Frontier
+  requests of up to 10 emails, one Redpanda request per email. Not retried.
+  """
+  createInvitations(input: CreateInvitationsInput!): CreateInvitationsPayload!
+    @requiresScopes(scopes: [["invitations:write"]])
+  """
+  Revokes invitations by ID, or every pending or expired invitation to an email address on
+  every configured organization (offboarding), read fresh from the providers.
+  """
+  revokeInvitations(input: RevokeInvitationsInput!): RevokeInvitationsPayload!
+    @requiresScopes(scopes: [["invitations:write"]])
+  "Sends an invitation again. Elastic only: Redpanda and Frontier have no resend."
+  resendInvitation(id: ID!): ResendInvitationPayload!
+    @requiresScopes(scopes: [["invitations:write"]])
+}
+
+input CreateInvitationsInput {
+  "1 to 50 addresses; trimmed, and deduplicated case-insensitively."
+  emails: [String!]!
+  "1 to 20 organizations; at most 100 email and target pairs per call."
+  targets: [InvitationTargetInput!]!
+}
+
+input InvitationTargetInput {
+  "An Organization.id: redpanda:<org>, elastic:<org> or frontier:<org>."
+  organizationId: ID!
+  """
+  Redpanda: its role bindings. Elastic: role assignments, roleName being the role_id, for the
+  ORGANIZATION, DEPLOYMENT (resourceId a deployment or *) and PROJECT (resourceId a project or
+  *; the project type is the role_id's prefix, e.g. elasticsearch-viewer) scopes. Frontier:
+  role names, resolved to role IDs, with the ORGANIZATION scope.
+  """
+  roleBindings: [RoleBindingInput!]
+  "Frontier groups the invitee joins. Frontier only."
+  groupIds: [ID!]
+}
+
+type CreateInvitationsPayload {
+  results: [InvitationResult!]!
+}
+
+type InvitationResult {
+  email: String!
+  organizationId: ID!
+  provider: Provider!
+  "The invitation as the provider answered; null when error is set."
+  invitation: Invitation
+  error: MutationError
+}
+
+"""
+Why one item of a mutation failed: BAD_USER_INPUT, NOT_FOUND, UNSUPPORTED_OPERATION,
+ALREADY_EXISTS, or an UPSTREAM_* code as for queries.
+"""
+type MutationError {
+  code: String!
+  message: String!
+}
+
+input RevokeInvitationsInput {
+  "At most 100. Exactly one of ids and email."
+  ids: [ID!]
+  "Offboarding: every PENDING or EXPIRED invitation to this address (trimmed, case-insensitive)."
+  email: String
+  "Say what would be revoked; change nothing."
+  dryRun: Boolean = false
+}
+
+type RevokeInvitationsPayload {
+  results: [RevocationResult!]!
+}
+
+"""
+One invitation revoked, or not. When offboarding could not read an organization, its result
+has the organization's ID and the error: an invitation there may still be open.
+"""
+type RevocationResult {
+  id: ID!
+  provider: Provider!
+  email: String
+  revoked: Boolean!
+  error: MutationError
+}
+
+type ResendInvitationPayload {
+  invitation: Invitation
+  error: MutationError
 }
 `, BuiltIn: false},
 	{Name: "../federation/directives.graphql", Input: `
@@ -1209,6 +1477,14 @@ func (ec *executionContext) childFields_AuditTarget(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuditTarget", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateInvitationsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_CreateInvitationsPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateInvitationsPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Group(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1277,6 +1553,32 @@ func (ec *executionContext) childFields_InvitationEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type InvitationEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_InvitationResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "email":
+		return ec.fieldContext_InvitationResult_email(ctx, field)
+	case "organizationId":
+		return ec.fieldContext_InvitationResult_organizationId(ctx, field)
+	case "provider":
+		return ec.fieldContext_InvitationResult_provider(ctx, field)
+	case "invitation":
+		return ec.fieldContext_InvitationResult_invitation(ctx, field)
+	case "error":
+		return ec.fieldContext_InvitationResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationResult", field.Name)
+}
+
+func (ec *executionContext) childFields_MutationError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_MutationError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_MutationError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MutationError", field.Name)
+}
+
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1303,6 +1605,40 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ResendInvitationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "invitation":
+		return ec.fieldContext_ResendInvitationPayload_invitation(ctx, field)
+	case "error":
+		return ec.fieldContext_ResendInvitationPayload_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResendInvitationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevocationResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RevocationResult_id(ctx, field)
+	case "provider":
+		return ec.fieldContext_RevocationResult_provider(ctx, field)
+	case "email":
+		return ec.fieldContext_RevocationResult_email(ctx, field)
+	case "revoked":
+		return ec.fieldContext_RevocationResult_revoked(ctx, field)
+	case "error":
+		return ec.fieldContext_RevocationResult_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevocationResult", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeInvitationsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "results":
+		return ec.fieldContext_RevokeInvitationsPayload_results(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeInvitationsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RoleBinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1506,6 +1842,48 @@ func (ec *executionContext) field_Entity_findUserByEmail_args(ctx context.Contex
 		return nil, err
 	}
 	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createInvitations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateInvitationsInput, error) {
+			return ec.unmarshalNCreateInvitationsInput2githubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐCreateInvitationsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resendInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeInvitations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeInvitationsInput, error) {
+			return ec.unmarshalNRevokeInvitationsInput2githubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevokeInvitationsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -2293,6 +2671,38 @@ func (ec *executionContext) fieldContext_AuditTarget_email(_ context.Context, fi
 	return graphql.NewScalarFieldContext("AuditTarget", field, false, false, "String")
 }
 
+func (ec *executionContext) _CreateInvitationsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.CreateInvitationsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateInvitationsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InvitationResult) graphql.Marshaler {
+			return ec.marshalNInvitationResult2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateInvitationsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateInvitationsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Entity_findInvitationByID(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3003,6 +3413,139 @@ func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _InvitationResult_email(ctx context.Context, field graphql.CollectedField, obj *model.InvitationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationResult_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationResult_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationResult_organizationId(ctx context.Context, field graphql.CollectedField, obj *model.InvitationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationResult_organizationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationResult_organizationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InvitationResult_provider(ctx context.Context, field graphql.CollectedField, obj *model.InvitationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationResult_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v invite.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationResult_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationResult", field, false, false, "Provider")
+}
+
+func (ec *executionContext) _InvitationResult_invitation(ctx context.Context, field graphql.CollectedField, obj *model.InvitationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationResult_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationResult_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvitationResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvitationResult_error(ctx context.Context, field graphql.CollectedField, obj *model.InvitationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationError) graphql.Marshaler {
+			return ec.marshalOMutationError2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐMutationError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvitationResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3045,6 +3588,184 @@ func (ec *executionContext) fieldContext_Mutation_updateInvitation(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createInvitations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createInvitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateInvitations(ctx, fc.Args["input"].(model.CreateInvitationsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateInvitationsPayload) graphql.Marshaler {
+			return ec.marshalNCreateInvitationsPayload2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐCreateInvitationsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createInvitations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateInvitationsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createInvitations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeInvitations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeInvitations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeInvitations(ctx, fc.Args["input"].(model.RevokeInvitationsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeInvitationsPayload) graphql.Marshaler {
+			return ec.marshalNRevokeInvitationsPayload2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevokeInvitationsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeInvitations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeInvitationsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeInvitations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resendInvitation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resendInvitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResendInvitation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ResendInvitationPayload) graphql.Marshaler {
+			return ec.marshalNResendInvitationPayload2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐResendInvitationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resendInvitation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ResendInvitationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resendInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MutationError_code(ctx context.Context, field graphql.CollectedField, obj *model.MutationError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MutationError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationError", field, false, false, "String")
+}
+
+func (ec *executionContext) _MutationError_message(ctx context.Context, field graphql.CollectedField, obj *model.MutationError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MutationError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MutationError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MutationError", field, false, false, "String")
 }
 
 func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.CollectedField, obj *invite.Organization) (ret graphql.Marshaler) {
@@ -3619,6 +4340,226 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResendInvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *model.ResendInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResendInvitationPayload_invitation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Invitation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *loaders.Invitation) graphql.Marshaler {
+			return ec.marshalOInvitation2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋloadersᚐInvitation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResendInvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResendInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ResendInvitationPayload_error(ctx context.Context, field graphql.CollectedField, obj *model.ResendInvitationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ResendInvitationPayload_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationError) graphql.Marshaler {
+			return ec.marshalOMutationError2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐMutationError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ResendInvitationPayload_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ResendInvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevocationResult_id(ctx context.Context, field graphql.CollectedField, obj *model.RevocationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevocationResult_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevocationResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevocationResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RevocationResult_provider(ctx context.Context, field graphql.CollectedField, obj *model.RevocationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevocationResult_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v invite.Provider) graphql.Marshaler {
+			return ec.marshalNProvider2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevocationResult_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevocationResult", field, false, false, "Provider")
+}
+
+func (ec *executionContext) _RevocationResult_email(ctx context.Context, field graphql.CollectedField, obj *model.RevocationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevocationResult_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevocationResult_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevocationResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _RevocationResult_revoked(ctx context.Context, field graphql.CollectedField, obj *model.RevocationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevocationResult_revoked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revoked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevocationResult_revoked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RevocationResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RevocationResult_error(ctx context.Context, field graphql.CollectedField, obj *model.RevocationResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevocationResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MutationError) graphql.Marshaler {
+			return ec.marshalOMutationError2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐMutationError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevocationResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevocationResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MutationError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeInvitationsPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.RevokeInvitationsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeInvitationsPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RevocationResult) graphql.Marshaler {
+			return ec.marshalNRevocationResult2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevocationResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeInvitationsPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeInvitationsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevocationResult(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4990,6 +5931,55 @@ func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateInvitationsInput(ctx context.Context, obj any) (model.CreateInvitationsInput, error) {
+	var it model.CreateInvitationsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"emails", "targets"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "emails":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emails"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Emails = data
+		case "targets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targets"))
+			data, err := ec.unmarshalNInvitationTargetInput2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationTargetInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Targets = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateInvitationsInput unmarshals raw into the CreateInvitationsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateInvitationsInput(ctx context.Context, raw any) (model.CreateInvitationsInput, error) {
+	var out model.CreateInvitationsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateInvitationsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInvitationFilter(ctx context.Context, obj any) (model.InvitationFilter, error) {
 	var it model.InvitationFilter
 	if obj == nil {
@@ -5057,6 +6047,122 @@ func (ec *executionContext) unmarshalInputInvitationFilter(ctx context.Context, 
 func UnmarshalInvitationFilter(ctx context.Context, raw any) (model.InvitationFilter, error) {
 	var out model.InvitationFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InvitationFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInvitationTargetInput(ctx context.Context, obj any) (model.InvitationTargetInput, error) {
+	var it model.InvitationTargetInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"organizationId", "roleBindings", "groupIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "organizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
+		case "roleBindings":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleBindings"))
+			data, err := ec.unmarshalORoleBindingInput2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRoleBindingInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleBindings = data
+		case "groupIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInvitationTargetInput unmarshals raw into the InvitationTargetInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInvitationTargetInput(ctx context.Context, raw any) (model.InvitationTargetInput, error) {
+	var out model.InvitationTargetInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InvitationTargetInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeInvitationsInput(ctx context.Context, obj any) (model.RevokeInvitationsInput, error) {
+	var it model.RevokeInvitationsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["dryRun"]; !present {
+		asMap["dryRun"] = false
+	}
+
+	fieldsInOrder := [...]string{"ids", "email", "dryRun"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeInvitationsInput unmarshals raw into the RevokeInvitationsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeInvitationsInput(ctx context.Context, raw any) (model.RevokeInvitationsInput, error) {
+	var out model.RevokeInvitationsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeInvitationsInput", raw, &out)
 	return out, err
 }
 
@@ -5489,6 +6595,39 @@ func (ec *executionContext) _AuditTarget(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var createInvitationsPayloadImplementors = []string{"CreateInvitationsPayload"}
+
+func (ec *executionContext) _CreateInvitationsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateInvitationsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createInvitationsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateInvitationsPayload")
+		case "results":
+			out.Values[i] = ec._CreateInvitationsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var entityImplementors = []string{"Entity"}
 
 func (ec *executionContext) _Entity(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5766,6 +6905,59 @@ func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var invitationResultImplementors = []string{"InvitationResult"}
+
+func (ec *executionContext) _InvitationResult(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitationResult")
+		case "email":
+			out.Values[i] = ec._InvitationResult_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationId":
+			out.Values[i] = ec._InvitationResult_organizationId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._InvitationResult_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invitation":
+			out.Values[i] = ec._InvitationResult_invitation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._InvitationResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -5789,6 +6981,65 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateInvitation(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createInvitations":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createInvitations(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeInvitations":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeInvitations(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resendInvitation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resendInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationErrorImplementors = []string{"MutationError"}
+
+func (ec *executionContext) _MutationError(ctx context.Context, sel ast.SelectionSet, obj *model.MutationError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MutationError")
+		case "code":
+			out.Values[i] = ec._MutationError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._MutationError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5980,6 +7231,130 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var resendInvitationPayloadImplementors = []string{"ResendInvitationPayload"}
+
+func (ec *executionContext) _ResendInvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ResendInvitationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, resendInvitationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ResendInvitationPayload")
+		case "invitation":
+			out.Values[i] = ec._ResendInvitationPayload_invitation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ResendInvitationPayload_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revocationResultImplementors = []string{"RevocationResult"}
+
+func (ec *executionContext) _RevocationResult(ctx context.Context, sel ast.SelectionSet, obj *model.RevocationResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revocationResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevocationResult")
+		case "id":
+			out.Values[i] = ec._RevocationResult_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provider":
+			out.Values[i] = ec._RevocationResult_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._RevocationResult_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revoked":
+			out.Values[i] = ec._RevocationResult_revoked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._RevocationResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokeInvitationsPayloadImplementors = []string{"RevokeInvitationsPayload"}
+
+func (ec *executionContext) _RevokeInvitationsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeInvitationsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeInvitationsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeInvitationsPayload")
+		case "results":
+			out.Values[i] = ec._RevokeInvitationsPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6663,6 +8038,19 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCreateInvitationsInput2githubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐCreateInvitationsInput(ctx context.Context, v any) (model.CreateInvitationsInput, error) {
+	res, err := ec.unmarshalInputCreateInvitationsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateInvitationsPayload2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐCreateInvitationsPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateInvitationsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateInvitationsPayload!")
+		return graphql.Null
+	}
+	return ec._CreateInvitationsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFieldSet2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6781,6 +8169,30 @@ func (ec *executionContext) marshalNInvitationEdge2ᚕgithubᚗcomᚋinvitegwᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalNInvitationResult2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InvitationResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInvitationResult2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInvitationResult2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationResult(ctx context.Context, sel ast.SelectionSet, v *model.InvitationResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InvitationResult!")
+		return graphql.Null
+	}
+	return ec._InvitationResult(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInvitationStatus2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐStatus(ctx context.Context, v any) (invite.Status, error) {
 	var res invite.Status
 	err := res.UnmarshalGQL(v)
@@ -6789,6 +8201,25 @@ func (ec *executionContext) unmarshalNInvitationStatus2githubᚗcomᚋinvitegw�
 
 func (ec *executionContext) marshalNInvitationStatus2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐStatus(ctx context.Context, sel ast.SelectionSet, v invite.Status) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNInvitationTargetInput2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationTargetInputᚄ(ctx context.Context, v any) ([]*model.InvitationTargetInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.InvitationTargetInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInvitationTargetInput2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationTargetInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNInvitationTargetInput2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐInvitationTargetInput(ctx context.Context, v any) (*model.InvitationTargetInput, error) {
+	res, err := ec.unmarshalInputInvitationTargetInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNOrganization2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐOrganizationᚄ(ctx context.Context, sel ast.SelectionSet, v []*invite.Organization) graphql.Marshaler {
@@ -6835,6 +8266,51 @@ func (ec *executionContext) unmarshalNProvider2githubᚗcomᚋinvitegwᚋinviteg
 
 func (ec *executionContext) marshalNProvider2githubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐProvider(ctx context.Context, sel ast.SelectionSet, v invite.Provider) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNResendInvitationPayload2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐResendInvitationPayload(ctx context.Context, sel ast.SelectionSet, v *model.ResendInvitationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResendInvitationPayload!")
+		return graphql.Null
+	}
+	return ec._ResendInvitationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRevocationResult2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevocationResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RevocationResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRevocationResult2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevocationResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRevocationResult2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevocationResult(ctx context.Context, sel ast.SelectionSet, v *model.RevocationResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevocationResult!")
+		return graphql.Null
+	}
+	return ec._RevocationResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeInvitationsInput2githubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevokeInvitationsInput(ctx context.Context, v any) (model.RevokeInvitationsInput, error) {
+	res, err := ec.unmarshalInputRevokeInvitationsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeInvitationsPayload2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐRevokeInvitationsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeInvitationsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeInvitationsPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeInvitationsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRoleBinding2ᚕᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐRoleBindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*invite.RoleBinding) graphql.Marshaler {
@@ -6893,6 +8369,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -7315,6 +8820,41 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -7418,6 +8958,13 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) marshalOMutationError2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋgraphᚋmodelᚐMutationError(ctx context.Context, sel ast.SelectionSet, v *model.MutationError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MutationError(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOOrganization2ᚖgithubᚗcomᚋinvitegwᚋinvitegwᚋinviteᚐOrganization(ctx context.Context, sel ast.SelectionSet, v *invite.Organization) graphql.Marshaler {

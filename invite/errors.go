@@ -11,7 +11,10 @@ const (
 	CodeBadUserInput Code = "BAD_USER_INPUT"
 	CodeNotFound     Code = "NOT_FOUND"
 	CodeUnsupported  Code = "UNSUPPORTED_OPERATION"
-	CodeInternal     Code = "INTERNAL_SERVER_ERROR"
+	// CodeAlreadyExists: the invitee already belongs to the organization, or the provider
+	// refused a second invitation.
+	CodeAlreadyExists Code = "ALREADY_EXISTS"
+	CodeInternal      Code = "INTERNAL_SERVER_ERROR"
 )
 
 // Error is a client-facing application error: its message is safe to show to the caller.

@@ -5,6 +5,7 @@ package lifecycle
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -20,6 +21,8 @@ type Options struct {
 	Audit     *audit.Log
 	// Now is the clock changes are validated with. Default time.Now.
 	Now func() time.Time
+	// Logger gets what item errors do not tell clients. Default slog.Default().
+	Logger *slog.Logger
 	// Actor is who makes the request in ctx; RequestID its ID. Both default to nothing known.
 	Actor     func(ctx context.Context) audit.Actor
 	RequestID func(ctx context.Context) string
@@ -34,6 +37,9 @@ type Service struct {
 func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	if o.Actor == nil {
 		o.Actor = func(context.Context) audit.Actor {
@@ -100,20 +106,8 @@ func targetOf(inv *invite.Invitation) audit.Target {
 	return t
 }
 
-// Refused records an attempt refused for want of a scope: nothing was sent upstream. args
-// are the mutation's arguments, as parsed, for the targets they name.
-func (s *Service) Refused(ctx context.Context, operation string, args map[string]any) {
-	s.record(ctx, operation, audit.OutcomeForbidden, "FORBIDDEN", targetsOf(args)...)
-}
-
-// targetsOf reads what a refused mutation's arguments say it would act on: an invitation ID.
-func targetsOf(args map[string]any) []audit.Target {
-	if id, ok := args["id"].(string); ok {
-		t := audit.Target{InvitationID: id}
-		if iid, err := invite.ParseID(id); err == nil {
-			t.Provider = string(iid.Provider)
-		}
-		return []audit.Target{t}
-	}
-	return nil
+// Refused records an attempt refused for want of a scope: nothing was sent upstream. targets
+// are what its arguments say it would act on.
+func (s *Service) Refused(ctx context.Context, operation string, targets []audit.Target) {
+	s.record(ctx, operation, audit.OutcomeForbidden, "FORBIDDEN", targets...)
 }

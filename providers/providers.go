@@ -240,17 +240,13 @@ func (s *Set) UpdateRedpandaInvite(ctx context.Context, id string, upd invite.Up
 	if s.redpanda == nil {
 		return nil, invite.Errorf(invite.CodeNotFound, "invitation not found")
 	}
+	bindings, err := redpandaBindings(upd.RoleBindings)
+	if err != nil {
+		return nil, err
+	}
 	body := redpanda.UserInviteUpdate{ExpiresAt: upd.ExpiresAt}
-	for i, rb := range upd.RoleBindings {
-		rt, ok := redpanda.FromScopeType(rb.Scope.ResourceType)
-		if !ok {
-			return nil, invite.Errorf(invite.CodeBadUserInput,
-				"roleBindings[%d].scope.resourceType %s is not a Redpanda resource type", i, rb.Scope.ResourceType)
-		}
-		body.RoleBindings = append(body.RoleBindings, redpanda.RoleBinding{
-			RoleName: rb.RoleName,
-			Scope:    &redpanda.Scope{ResourceType: rt, ResourceID: rb.Scope.ResourceID},
-		})
+	if len(bindings) > 0 {
+		body.RoleBindings = bindings
 	}
 	u, err := s.redpanda.UpdateUserInvite(ctx, id, body, upd.Mask())
 	if err == nil || errors.Is(err, upstream.ErrNotFound) {

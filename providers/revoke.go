@@ -135,6 +135,9 @@ func (s *Set) invalidateLists(ctx context.Context, srcs []invite.Source) {
 	}
 	keys := make([]string, len(srcs))
 	for i, src := range srcs {
+		if src.Provider == invite.Redpanda {
+			src.OrgID = "" // one list per token, whatever organization ID names it
+		}
 		keys[i] = s.key(kindInvitations, src.Provider, src.String())
 	}
 	var gen []cache.Entry

@@ -21,6 +21,10 @@ var (
 	}
 	// An UpdateInvitationPayload's: invitation { ... }.
 	inPayload = [][]step{{{"UpdateInvitationPayload", "invitation"}}}
+	// A CreateInvitationsPayload's: results { invitation { ... } }.
+	inResults = [][]step{{{"CreateInvitationsPayload", "results"}, {"InvitationResult", "invitation"}}}
+	// A ResendInvitationPayload's: invitation { ... }.
+	inResend = [][]step{{{"ResendInvitationPayload", "invitation"}}}
 	// A list of invitations, one (invitation, _entities), or any field whose selection is an
 	// Invitation's.
 	inField = [][]step{nil}

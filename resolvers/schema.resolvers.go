@@ -27,6 +27,34 @@ func (r *mutationResolver) UpdateInvitation(ctx context.Context, id string, inpu
 	return &model.UpdateInvitationPayload{Invitation: loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, joins(ctx, inPayload), r.Now())[0]}, nil
 }
 
+func (r *mutationResolver) CreateInvitations(ctx context.Context, input model.CreateInvitationsInput) (*model.CreateInvitationsPayload, error) {
+	items, err := r.Lifecycle.CreateInvitations(ctx, input.Emails, toTargets(input.Targets))
+	if err != nil {
+		return nil, err
+	}
+	return toCreatePayload(ctx, items, r.Now()), nil
+}
+
+func (r *mutationResolver) RevokeInvitations(ctx context.Context, input model.RevokeInvitationsInput) (*model.RevokeInvitationsPayload, error) {
+	revs, err := r.Lifecycle.RevokeInvitations(ctx, input.Ids, input.Email, input.DryRun != nil && *input.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	return toRevokePayload(revs), nil
+}
+
+func (r *mutationResolver) ResendInvitation(ctx context.Context, id string) (*model.ResendInvitationPayload, error) {
+	inv, itemErr, err := r.Lifecycle.ResendInvitation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ResendInvitationPayload{Error: mutationError(itemErr)}
+	if inv != nil {
+		out.Invitation = loaders.For(ctx).Join(ctx, []*invite.Invitation{inv}, joins(ctx, inResend), r.Now())[0]
+	}
+	return out, nil
+}
+
 func (r *organizationResolver) Invitations(ctx context.Context, obj *invite.Organization, status []invite.Status, first *int, after *string) (*invite.Connection[*loaders.Invitation], error) {
 	src := invite.Source{Provider: obj.Provider, OrgID: obj.OrgID}
 	return r.page(ctx, &invite.Filter{Organization: &src, Statuses: status}, first, after)

@@ -68,6 +68,17 @@ type AuditTarget struct {
 	Email          *string          `json:"email,omitempty"`
 }
 
+type CreateInvitationsInput struct {
+	// 1 to 50 addresses; trimmed, and deduplicated case-insensitively.
+	Emails []string `json:"emails"`
+	// 1 to 20 organizations; at most 100 email and target pairs per call.
+	Targets []*InvitationTargetInput `json:"targets"`
+}
+
+type CreateInvitationsPayload struct {
+	Results []*InvitationResult `json:"results"`
+}
+
 type InvitationFilter struct {
 	Providers []invite.Provider `json:"providers,omitempty"`
 	// Trimmed, case-insensitive exact match.
@@ -78,10 +89,66 @@ type InvitationFilter struct {
 	ExpiresBefore *time.Time `json:"expiresBefore,omitempty"`
 }
 
+type InvitationResult struct {
+	Email          string          `json:"email"`
+	OrganizationID string          `json:"organizationId"`
+	Provider       invite.Provider `json:"provider"`
+	// The invitation as the provider answered; null when error is set.
+	Invitation *loaders.Invitation `json:"invitation,omitempty"`
+	Error      *MutationError      `json:"error,omitempty"`
+}
+
+type InvitationTargetInput struct {
+	// An Organization.id: redpanda:<org>, elastic:<org> or frontier:<org>.
+	OrganizationID string `json:"organizationId"`
+	// Redpanda: its role bindings. Elastic: role assignments, roleName being the role_id, for the
+	// ORGANIZATION, DEPLOYMENT (resourceId a deployment or *) and PROJECT (resourceId a project or
+	// *; the project type is the role_id's prefix, e.g. elasticsearch-viewer) scopes. Frontier:
+	// role names, resolved to role IDs, with the ORGANIZATION scope.
+	RoleBindings []*RoleBindingInput `json:"roleBindings,omitempty"`
+	// Frontier groups the invitee joins. Frontier only.
+	GroupIds []string `json:"groupIds,omitempty"`
+}
+
 type Mutation struct {
 }
 
+// Why one item of a mutation failed: BAD_USER_INPUT, NOT_FOUND, UNSUPPORTED_OPERATION,
+// ALREADY_EXISTS, or an UPSTREAM_* code as for queries.
+type MutationError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
 type Query struct {
+}
+
+type ResendInvitationPayload struct {
+	Invitation *loaders.Invitation `json:"invitation,omitempty"`
+	Error      *MutationError      `json:"error,omitempty"`
+}
+
+// One invitation revoked, or not. When offboarding could not read an organization, its result
+// has the organization's ID and the error: an invitation there may still be open.
+type RevocationResult struct {
+	ID       string          `json:"id"`
+	Provider invite.Provider `json:"provider"`
+	Email    *string         `json:"email,omitempty"`
+	Revoked  bool            `json:"revoked"`
+	Error    *MutationError  `json:"error,omitempty"`
+}
+
+type RevokeInvitationsInput struct {
+	// At most 100. Exactly one of ids and email.
+	Ids []string `json:"ids,omitempty"`
+	// Offboarding: every PENDING or EXPIRED invitation to this address (trimmed, case-insensitive).
+	Email *string `json:"email,omitempty"`
+	// Say what would be revoked; change nothing.
+	DryRun *bool `json:"dryRun,omitempty"`
+}
+
+type RevokeInvitationsPayload struct {
+	Results []*RevocationResult `json:"results"`
 }
 
 type RoleBindingInput struct {
