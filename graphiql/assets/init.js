@@ -6,6 +6,11 @@
   var defaultQuery = [
     '# invitegw: every pending invitation of Redpanda Cloud, Elastic Cloud and Raystack Frontier.',
     '# Press the run button (or Ctrl-Enter). The Docs tab lists the whole schema.',
+    '#',
+    '# Offboarding someone? See what is still open to them everywhere, then revoke it all:',
+    '#   mutation { revokeInvitations(input: {email: "ada@example.com", dryRun: true}) {',
+    '#     results { id provider revoked error { code message } } } }',
+    '# createInvitations invites emails into several organizations at once.',
     '{',
     '  invitations(filter: {status: [PENDING]}, first: 10) {',
     '    totalCount',
