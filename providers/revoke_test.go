@@ -2,6 +2,7 @@ package providers_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -114,5 +115,32 @@ func TestRevoke(t *testing.T) {
 	}
 	if n := len(f.ec.Invitations("1004")) + len(f.fr.Invitations("f-org-1")); n != 0 {
 		t.Fatalf("%d invitations left", n)
+	}
+}
+
+// TestCreateFrontierBatches: Frontier takes at most 10 emails a request.
+func TestCreateFrontierBatches(t *testing.T) {
+	f := newFakes(t)
+	emails := make([]string, 12)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("p%02d@example.com", i)
+	}
+	out := f.set.Create(context.Background(), invite.Source{Provider: invite.Frontier, OrgID: "f-org-1"}, emails, invite.Grant{})
+	for i, c := range out {
+		if c.Err != nil || c.Invitation == nil || c.Invitation.Email != emails[i] {
+			t.Fatalf("item %d: %+v", i, c)
+		}
+	}
+	posts := f.fr.Requests("CreateOrganizationInvitation")
+	if len(posts) != 2 {
+		t.Fatalf("%d POSTs, want 2", len(posts))
+	}
+	for i, want := range []int{10, 2} {
+		var body struct {
+			UserIDs []string `json:"user_ids"`
+		}
+		if err := json.Unmarshal(posts[i].Body, &body); err != nil || len(body.UserIDs) != want {
+			t.Fatalf("POST %d carried %d emails (%v), want %d", i, len(body.UserIDs), err, want)
+		}
 	}
 }
