@@ -149,7 +149,7 @@ func FuzzDecodeCursor(f *testing.F) {
 		if decErr != nil {
 			checkBadInput(t, cursor, decErr)
 		}
-		conn, err := invite.Paginate(invs, 2, &cursor)
+		conn, err := invite.PageOf(invs, 2, &cursor)
 		if (err == nil) != (decErr == nil) {
 			t.Fatalf("DecodeCursor(%q) error %v, but Paginate error %v", cursor, decErr, err)
 		}
@@ -184,7 +184,7 @@ func FuzzDecodeCursor(f *testing.F) {
 				pos = i
 			}
 		}
-		conn, err = invite.Paginate(list, invite.MaxFirst, &c)
+		conn, err = invite.PageOf(list, invite.MaxFirst, &c)
 		if err != nil {
 			t.Fatalf("Paginate after the cursor of %q at %v: %v", id, at, err)
 		}

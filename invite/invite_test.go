@@ -160,7 +160,7 @@ func TestPaginateWalksEveryPageOnce(t *testing.T) {
 		pages int
 	)
 	for {
-		conn, err := Paginate(invs, 2, after)
+		conn, err := PageOf(invs, 2, after)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +185,7 @@ func TestPaginateWalksEveryPageOnce(t *testing.T) {
 
 func TestPaginateCursorSurvivesRemoval(t *testing.T) {
 	invs := sample()
-	first, _ := Paginate(invs, 2, nil)
+	first, _ := PageOf(invs, 2, nil)
 	// The last item of page one disappears before page two is asked for.
 	var rest []*Invitation
 	for _, inv := range invs {
@@ -193,7 +193,7 @@ func TestPaginateCursorSurvivesRemoval(t *testing.T) {
 			rest = append(rest, inv)
 		}
 	}
-	next, err := Paginate(rest, 2, first.PageInfo.EndCursor)
+	next, err := PageOf(rest, 2, first.PageInfo.EndCursor)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestPaginateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Paginate(sample(), tt.first, tt.after)
+			_, err := PageOf(sample(), tt.first, tt.after)
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeBadUserInput {
 				t.Fatalf("err = %v, want BAD_USER_INPUT", err)
@@ -234,7 +234,7 @@ func TestPaginateZeroAndFarTimes(t *testing.T) {
 	var seen []string
 	var after *string
 	for range 5 {
-		conn, err := Paginate(invs, 1, after)
+		conn, err := PageOf(invs, 1, after)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +250,7 @@ func TestPaginateZeroAndFarTimes(t *testing.T) {
 }
 
 func TestPaginateEmpty(t *testing.T) {
-	conn, err := Paginate(nil, 50, nil)
+	conn, err := PageOf(nil, 50, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

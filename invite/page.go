@@ -75,7 +75,7 @@ func compare(a, b *Invitation) int {
 }
 
 // Connection is one page of invitations, Relay style. N is what a node is: *Invitation as
-// Paginate cuts the page, *loaders.Invitation once a request has joined it (loaders.Connection,
+// PageOf cuts the page, *loaders.Invitation once a request has joined it (loaders.Connection,
 // what GraphQL binds).
 type Connection[N any] struct {
 	Edges      []Edge[N]
@@ -111,46 +111,6 @@ const (
 	DefaultFirst = 50
 	MaxFirst     = 100
 )
-
-// Paginate cuts one page from invs, which must already be sorted (Sort). The page starts after
-// the position named by the cursor `after`, so it stays correct when invitations are added or
-// removed between requests. TotalCount counts every invitation in invs.
-func Paginate(invs []*Invitation, first int, after *string) (*Connection[*Invitation], error) {
-	if first < 1 || first > MaxFirst {
-		return nil, Errorf(CodeBadUserInput, "first must be between 1 and %d, got %d", MaxFirst, first)
-	}
-	start := 0
-	if after != nil {
-		pos, err := DecodeCursor(*after)
-		if err != nil {
-			return nil, err
-		}
-		// The first invitation that sorts after the cursor position.
-		start, _ = slices.BinarySearchFunc(invs, pos, func(inv *Invitation, p cursorPos) int {
-			if c := p.createdAt.Compare(inv.CreatedAt); c != 0 {
-				return c
-			}
-			if inv.ID <= p.id {
-				return -1
-			}
-			return 1
-		})
-	}
-	end := min(start+first, len(invs))
-	conn := &Connection[*Invitation]{
-		Edges:      make([]Edge[*Invitation], 0, end-start),
-		TotalCount: len(invs),
-		PageInfo:   PageInfo{HasNextPage: end < len(invs), HasPreviousPage: start > 0},
-	}
-	for i := start; i < end; i++ {
-		conn.Edges = append(conn.Edges, Edge[*Invitation]{Cursor: EncodeCursor(invs[i]), Node: invs[i]})
-	}
-	if len(conn.Edges) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
-	}
-	return conn, nil
-}
 
 // cursorPos is the sort position a cursor encodes.
 type cursorPos struct {

@@ -18,6 +18,13 @@ import (
 // adds one error per failed provider, so the caller can answer with partial data. The lookups
 // js asks for start at once, beside the lists (see prefetch).
 func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Time, js Joins) ([]*invite.Invitation, []error) {
+	out, errs := l.matches(ctx, f, now, js)
+	invite.Sort(out)
+	return out, errs
+}
+
+// matches is Invitations in no particular order.
+func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, js Joins) ([]*invite.Invitation, []error) {
 	var sources []invite.Source
 	for _, src := range l.set.Sources() {
 		if f.Wants(src) {
@@ -59,7 +66,6 @@ func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Ti
 			}
 		}
 	}
-	invite.Sort(out)
 	return out, errs.list
 }
 
@@ -149,7 +155,7 @@ func (l *Loaders) Organizations(ctx context.Context, p *invite.Provider) ([]*inv
 	return out, errs.list
 }
 
-// Connection is one page of invitations as the request answers it: invite.Paginate's page with
+// Connection is one page of invitations as the request answers it: invite.PageOf's page with
 // its invitations joined (gqlgen binds InvitationConnection to it).
 type Connection = invite.Connection[*Invitation]
 
@@ -160,11 +166,12 @@ type Edge = invite.Edge[*Invitation]
 // for js at now. A bad page request fails before any upstream call; failed providers come
 // back as errs beside the partial page.
 func (l *Loaders) Page(ctx context.Context, f *invite.Filter, first int, after *string, js Joins, now time.Time) (conn *Connection, errs []error, err error) {
-	if _, err := invite.Paginate(nil, first, after); err != nil {
+	if _, err := invite.PageOf(nil, first, after); err != nil {
 		return nil, nil, err
 	}
-	invs, errs := l.Invitations(ctx, f, now, js)
-	page, err := invite.Paginate(invs, first, after)
+	// The page is selected, not sorted out of every match (invite.PageOf).
+	invs, errs := l.matches(ctx, f, now, js)
+	page, err := invite.PageOf(invs, first, after)
 	if err != nil {
 		return nil, errs, err
 	}

@@ -46,7 +46,7 @@ func toUpdate(in *model.UpdateInvitationInput) invite.Update {
 }
 
 // firstOrDefault is the page size asked for, or invite.DefaultFirst when first is absent; the
-// range (1..invite.MaxFirst) is checked by invite.Paginate, not here.
+// range (1..invite.MaxFirst) is checked by invite.PageOf, not here.
 func firstOrDefault(n *int) int {
 	if n == nil {
 		return invite.DefaultFirst
