@@ -142,7 +142,8 @@ func Forbidden(path ast.Path, r Requirement) *gqlerror.Error {
 }
 
 // Extension checks each operation, after validation, against the caller found in its
-// context by callerOf (nil: a caller with no scopes). Add Field as a field middleware too.
+// context by callerOf (nil: a caller with no scopes), and installs Field for that operation
+// when it refuses any field.
 func (p *Policy) Extension(callerOf func(context.Context) Caller) graphql.HandlerExtension {
 	return extension{p: p, callerOf: callerOf}
 }
@@ -162,7 +163,13 @@ func (e extension) MutateOperationContext(ctx context.Context, op *graphql.Opera
 	if c == nil {
 		c = noScopes{}
 	}
-	e.p.Refuse(op, c)
+	if e.p.Refuse(op, c) > 0 {
+		// Only an operation with refused fields pays for the check of each field.
+		prev := op.ResolverMiddleware
+		op.ResolverMiddleware = func(ctx context.Context, next graphql.Resolver) (any, error) {
+			return prev(ctx, func(ctx context.Context) (any, error) { return e.p.Field(ctx, next) })
+		}
+	}
 	return nil
 }
 

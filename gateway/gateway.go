@@ -175,8 +175,6 @@ func New(o Options) (http.Handler, error) {
 		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics, o.Limits.MaxTokens)
 		srv.Use(rc)
 	}
-	srv.AroundFields(resolvers.EntityGuard)
-	srv.AroundFields(scopes.Field)
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(recoverPanic(o.Logger))
 
