@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/redis/go-redis/v9"
 	"github.com/sony/gobreaker/v2"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/invitegw/invitegw/demo"
 	"github.com/invitegw/invitegw/gateway"
 	"github.com/invitegw/invitegw/idempotency"
+	"github.com/invitegw/invitegw/internal/gctune"
 	"github.com/invitegw/invitegw/invite"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
@@ -79,6 +81,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else {
 		logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
+
+	// The collector's settings are the process's: GOGC 200 and a memory limit from the
+	// container's, unless the environment sets them (internal/gctune).
+	gc := gctune.Apply(getenv, memlimit.FromCgroup, logger)
+	logger.Debug("garbage collector", "gogc", gc.GOGC, "memory_limit_bytes", gc.MemLimit)
 
 	if cfg.Demo {
 		ups, err := demo.Start(time.Now(), cfg.DemoFrontierProtocol)
