@@ -29,8 +29,11 @@ import (
 // docs omit it, but Terraform and the older quickstart send it (FACTS.md 1.2).
 const DefaultAudience = "cloudv2-production.redpanda.cloud"
 
-// DefaultMaxPages bounds ListUserInvites: 100 pages of 100 invites.
-const DefaultMaxPages = 100
+// DefaultMaxListBytes bounds what ListUserInvites reads of one list, in response bytes: a
+// page of 100 invites is 30 to 60 kB, so 256 MiB is some 400,000 invites, and what the walk
+// holds stays bounded whatever a server sends. (It was a cap of 100 pages: more than 10,000
+// invites was an error.)
+const DefaultMaxListBytes = 256 << 20
 
 // pageSize is what ListUserInvites asks for: the most a page may hold (user_invites has
 // maxItems 100), sent explicitly because the server's default is undocumented.
@@ -70,8 +73,9 @@ type Options struct {
 	// Token. Audience is the audience asked for; DefaultAudience when empty.
 	TokenURL, Audience string
 
-	// MaxPages caps the pages ListUserInvites follows; DefaultMaxPages when zero.
-	MaxPages int
+	// MaxListBytes caps the response bytes ListUserInvites reads, over all pages;
+	// DefaultMaxListBytes when zero.
+	MaxListBytes int64
 }
 
 // Client calls the Redpanda Cloud API with one credential. It is safe for concurrent use.
@@ -79,9 +83,9 @@ type Client struct {
 	caller upstream.Caller
 	// tokens is the client-credentials token source; nil with a static token, which
 	// caller.Authorize sets instead.
-	tokens   *tokenSource
-	credID   string
-	maxPages int
+	tokens       *tokenSource
+	credID       string
+	maxListBytes int64
 }
 
 // NewClient validates o and returns a client. It fails unless exactly one kind of credential
@@ -96,8 +100,8 @@ func NewClient(o Options) (*Client, error) {
 		return nil, errors.New("redpanda: give either a token or client credentials, not both")
 	case !hasToken && (o.ClientID == "" || o.ClientSecret == ""):
 		return nil, errors.New("redpanda: a token or both client id and client secret are required")
-	case o.MaxPages < 0:
-		return nil, errors.New("redpanda: max pages must not be negative")
+	case o.MaxListBytes < 0:
+		return nil, errors.New("redpanda: max list bytes must not be negative")
 	}
 	base, err := upstream.CheckBaseURL(provider, "base url", o.BaseURL)
 	if err != nil {
@@ -107,9 +111,9 @@ func NewClient(o Options) (*Client, error) {
 		return nil, err
 	}
 	hc, timeout := upstream.HTTPClientOr(o.HTTP), o.Timeout
-	maxPages := o.MaxPages
-	if maxPages == 0 {
-		maxPages = DefaultMaxPages
+	maxListBytes := o.MaxListBytes
+	if maxListBytes == 0 {
+		maxListBytes = DefaultMaxListBytes
 	}
 
 	var (
@@ -157,9 +161,9 @@ func NewClient(o Options) (*Client, error) {
 			// Timestamps: see lenientTime.
 			DecodeOptions: decodeOptions,
 		},
-		tokens:   tokens,
-		credID:   upstream.CredentialID(material),
-		maxPages: maxPages,
+		tokens:       tokens,
+		credID:       upstream.CredentialID(material),
+		maxListBytes: maxListBytes,
 	}, nil
 }
 
@@ -237,8 +241,8 @@ func (c *Client) BaseURL() string { return c.caller.BaseURL }
 
 // ListUserInvites lists every invite of the token's organization
 // (UserInviteService_ListUserInvites), following page_token until next_page_token is "". It
-// always asks for pages of 100. A token seen before, or more than MaxPages pages, ends the
-// walk with an ErrBadResponse error rather than looping.
+// always asks for pages of 100. A token seen before, or more than MaxListBytes of responses,
+// ends the walk with an ErrBadResponse error rather than looping or growing without bound.
 //
 // The walk reads only a page's next_page_token before asking for the next page, and decodes
 // the page's invites beside that request: the pages are the longest chain of calls behind a
@@ -251,11 +255,8 @@ func (c *Client) ListUserInvites(ctx context.Context) ([]UserInvite, error) {
 		seen  = map[string]bool{}
 		pages []<-chan decodedPage
 	)
+	var read int64
 	for page := 0; ; page++ {
-		if page == c.maxPages {
-			return nil, &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrBadResponse,
-				Err: fmt.Errorf("more than %d pages", c.maxPages)}
-		}
 		q := url.Values{"page_size": {strconv.Itoa(pageSize)}}
 		if token != "" {
 			q.Set("page_token", token)
@@ -263,6 +264,10 @@ func (c *Client) ListUserInvites(ctx context.Context) ([]UserInvite, error) {
 		var body upstream.RawBody
 		if err := c.do(ctx, op, http.MethodGet, "/v1/user-invites?"+q.Encode(), nil, &body); err != nil {
 			return nil, err
+		}
+		if read += int64(len(body)); read > c.maxListBytes {
+			return nil, &upstream.Error{Provider: provider, Op: op, Kind: upstream.ErrBadResponse,
+				Err: fmt.Errorf("the list is larger than %d bytes after %d pages", c.maxListBytes, page+1)}
 		}
 		var head struct {
 			NextPageToken string `json:"next_page_token"`

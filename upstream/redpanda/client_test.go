@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,8 +117,8 @@ func TestNewClient(t *testing.T) {
 		{name: "relative token url is refused",
 			opts:    Options{BaseURL: publicURL, Timeout: testTimeout, ClientID: "id", ClientSecret: "s", TokenURL: "/oauth/token"},
 			wantErr: "redpanda: token url must be an absolute http(s) url without query"},
-		{name: "negative page cap is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout, Token: "t", MaxPages: -1},
-			wantErr: "redpanda: max pages must not be negative"},
+		{name: "negative list budget is refused", opts: Options{BaseURL: publicURL, Timeout: testTimeout, Token: "t", MaxListBytes: -1},
+			wantErr: "redpanda: max list bytes must not be negative"},
 		{name: "a static token needs no token url", opts: Options{BaseURL: publicURL, Timeout: testTimeout, Token: "t"},
 			wantBase: publicURL},
 		{name: "client credentials with a token url are enough",
@@ -140,9 +142,9 @@ func TestNewClient(t *testing.T) {
 			if c.caller.BaseURL != tt.wantBase {
 				t.Errorf("base = %q, want %q", c.caller.BaseURL, tt.wantBase)
 			}
-			if c.caller.HTTP == nil || c.caller.Timeout != tt.opts.Timeout || c.maxPages != DefaultMaxPages {
+			if c.caller.HTTP == nil || c.caller.Timeout != tt.opts.Timeout || c.maxListBytes != DefaultMaxListBytes {
 				t.Errorf("http %v, timeout %v, max pages %d; want a client, timeout %v and %d pages",
-					c.caller.HTTP, c.caller.Timeout, c.maxPages, tt.opts.Timeout, DefaultMaxPages)
+					c.caller.HTTP, c.caller.Timeout, c.maxListBytes, tt.opts.Timeout, DefaultMaxListBytes)
 			}
 		})
 	}
@@ -302,19 +304,44 @@ func TestListUserInvitesFollowsPages(t *testing.T) {
 	}
 }
 
-func TestListUserInvitesPageCap(t *testing.T) {
+// countingTransport adds up the response body bytes of every call.
+type countingTransport struct{ n atomic.Int64 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.n.Add(int64(len(b)))
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return resp, err
+}
+
+// TestListUserInvitesByteBudget: the walk is bounded by the bytes it reads, not by a count of
+// pages: a budget of exactly the list's bytes reads it all, one byte less fails on the last
+// page.
+func TestListUserInvitesByteBudget(t *testing.T) {
+	count := &countingTransport{}
+	fake, c, _ := newFake(t, redpandafake.Options{MaxPageSize: 1}, Options{HTTP: &http.Client{Transport: count}})
+	want := seedInvites(fake, 3)
+	if got, err := c.ListUserInvites(context.Background()); err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("default budget: %v, %v", got, err)
+	}
+	total := count.n.Load()
 	tests := []struct {
 		name      string
-		maxPages  int
+		budget    int64
 		wantErr   bool
 		wantCalls int
 	}{
-		{name: "cap reached with pages left fails", maxPages: 2, wantErr: true, wantCalls: 2},
-		{name: "cap equal to the pages needed succeeds", maxPages: 3, wantCalls: 3},
+		{name: "a budget of the list's bytes reads it", budget: total, wantCalls: 3},
+		{name: "one byte less fails on the last page", budget: total - 1, wantErr: true, wantCalls: 3},
+		{name: "less than a page fails at once", budget: 1, wantErr: true, wantCalls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake, c, _ := newFake(t, redpandafake.Options{MaxPageSize: 1}, Options{MaxPages: tt.maxPages})
+			fake, c, _ := newFake(t, redpandafake.Options{MaxPageSize: 1}, Options{MaxListBytes: tt.budget})
 			want := seedInvites(fake, 3)
 			got, err := c.ListUserInvites(context.Background())
 			if fake.Calls("ListUserInvites") != tt.wantCalls {
@@ -821,7 +848,7 @@ func TestMissingTokenBody(t *testing.T) {
 	fake := redpandafake.New(redpandafake.Options{Token: testToken})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
-	c := &Client{caller: upstream.Caller{Provider: provider, BaseURL: srv.URL, HTTP: srv.Client(), Timeout: testTimeout, DecodeErr: decodeError}, maxPages: 1}
+	c := &Client{caller: upstream.Caller{Provider: provider, BaseURL: srv.URL, HTTP: srv.Client(), Timeout: testTimeout, DecodeErr: decodeError}, maxListBytes: DefaultMaxListBytes}
 	_, err := c.ListUserInvites(context.Background())
 	var ue *upstream.Error
 	var info *ErrorInfo
