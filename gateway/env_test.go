@@ -20,6 +20,7 @@ import (
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/gateway"
 	"github.com/invitegw/invitegw/idempotency"
+	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
 	"github.com/invitegw/invitegw/tracing"
 	"github.com/invitegw/invitegw/upstream"
@@ -103,6 +104,9 @@ type envOptions struct {
 	jwt     *auth.JWTOptions
 	// auditStore keeps the audit trail; nil: the gateway's own in-memory one.
 	auditStore audit.Store
+	// gqlgenPages turns package render off; metrics, when set, is the gateway's.
+	gqlgenPages bool
+	metrics     *metrics.Metrics
 	// idempotency keeps Idempotency-Key answers; nil: the gateway's own in-memory store.
 	idempotency    idempotency.Store
 	corsOrigins    []string
@@ -213,7 +217,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	}
 	t.Cleanup(func() { _ = authn.Close() })
 	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection, GraphiQL: !o.noIntrospection,
-		Auth: authn, AuditStore: o.auditStore, Idempotency: o.idempotency, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
+		Auth: authn, AuditStore: o.auditStore, Idempotency: o.idempotency, GQLGenPages: o.gqlgenPages, Metrics: o.metrics, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
 	if c != nil {
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache

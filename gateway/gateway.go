@@ -30,6 +30,7 @@ import (
 	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
+	"github.com/invitegw/invitegw/render"
 	"github.com/invitegw/invitegw/resolvers"
 	"github.com/invitegw/invitegw/tracing"
 )
@@ -73,6 +74,10 @@ type Options struct {
 	// RequestTimeout bounds a GraphQL request end to end; what has not answered by then is
 	// reported as an upstream timeout. Required (config holds the default).
 	RequestTimeout time.Duration
+	// GQLGenPages turns off package render, which writes pages of invitations straight to
+	// JSON: every field then goes through gqlgen's generated code. The answers are the same
+	// bytes (TestRenderIsGQLGen); only slower. For comparing the two.
+	GQLGenPages bool
 	// ResponseCache reuses whole answers to repeated queries while their data stays fresh
 	// (see responseCache). It needs Providers.Cache.
 	ResponseCache bool
@@ -155,6 +160,13 @@ func New(o Options) (http.Handler, error) {
 	}
 	srv.Use(federationSDL{}) // _service { sdl } answers with introspection off too
 	srv.Use(entityRepresentations{})
+	if !o.GQLGenPages {
+		pages := &render.Pages{}
+		srv.Use(renderPages{pages: pages})
+		if o.Metrics != nil {
+			o.Metrics.RegisterRender(pages.Counts)
+		}
+	}
 	srv.Use(scopes.Extension(caller))
 	if o.APQ != nil {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: o.APQ})

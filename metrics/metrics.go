@@ -149,6 +149,22 @@ func (m *Metrics) RegisterAudit(l *audit.Log) {
 	)
 }
 
+// RegisterRender exports how many pages of invitations package render wrote itself and how
+// many it left to gqlgen (a selection it does not know, or a joined value that failed).
+func (m *Metrics) RegisterRender(counts func() (rendered, declined uint64)) {
+	for _, o := range []struct {
+		outcome string
+		value   func() float64
+	}{
+		{"rendered", func() float64 { r, _ := counts(); return float64(r) }},
+		{"declined", func() float64 { _, d := counts(); return float64(d) }},
+	} {
+		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "invitegw_render_pages_total",
+			Help: "Pages of invitations written by package render, or declined and left to gqlgen.", ConstLabels: prometheus.Labels{"outcome": o.outcome}},
+			o.value))
+	}
+}
+
 // RegisterBuildInfo exports invitegw_build_info{version,revision,goversion} 1, so dashboards
 // can tell which build each instance runs.
 func (m *Metrics) RegisterBuildInfo(version, revision, goVersion string) {
