@@ -88,3 +88,52 @@ func BenchmarkInvitationsQuery(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkInvitationsAtScale executes the benchmark query (response cache off) over 600,
+// 6,000 and 60,000 cached invitations (Elastic organizations of 200 each), from the memory
+// store and from Redis: issue 16 asks that the cost of a page grow with the page, not the
+// data. Compare the sizes' ns/op and allocations in one run.
+func BenchmarkInvitationsAtScale(b *testing.B) {
+	for _, n := range []int{600, 6_000, 60_000} {
+		for _, store := range []string{"memory", "redis"} {
+			b.Run(fmt.Sprintf("n=%d/cache=%s", n, store), func(b *testing.B) {
+				orgs := make([]string, n/200)
+				for i := range orgs {
+					orgs[i] = fmt.Sprintf("e%03d", i)
+				}
+				var s cache.Store = cache.NewMemory(nil)
+				if store == "redis" {
+					s, _ = newRedisStore(b)
+				}
+				e := newEnv(b, envOptions{store: s, noResponseCache: true, elasticOrgs: orgs})
+				e.fr.AddOrganization("f-org-1", "acme", "Acme")
+				wall := time.Now()
+				for _, org := range orgs {
+					e.ec.AddOrganization(org, "Elastic "+org)
+					for i := range 200 {
+						inv := elasticInvitation(fmt.Sprintf("tok-%s-%d", org, i), `{"organization":[{"role_id":"billing-admin","organization_id":"`+org+`"}]}`)
+						inv.CreatedAt, inv.ExpiresAt = wall.Add(-time.Duration(i)*time.Minute), wall.Add(7*day)
+						e.ec.AddInvitation(org, inv)
+					}
+				}
+				e.clock.Set(wall)
+				h := e.gw.Config.Handler
+				serve := func() {
+					req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(benchQuery))
+					req.Header.Set("Content-Type", "application/json")
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+						b.Fatalf("bad response %d: %.300s", rec.Code, rec.Body.String())
+					}
+				}
+				serve() // warm the cache
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					serve()
+				}
+			})
+		}
+	}
+}
