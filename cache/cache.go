@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"maps"
 	"runtime/debug"
@@ -53,12 +52,8 @@ type Cache struct {
 	mu      sync.Mutex
 	flights map[string]*flight
 
-	// decoded keeps the last decoded value of each key with a hash of the bytes it came from,
-	// so a hit on unchanged bytes skips JSON decoding (most of a warm request's CPU otherwise).
-	// Values are shared between requests and must be treated as read-only.
-	decodedMu sync.Mutex
-	decoded   map[string]decodedValue
-	seed      maphash.Seed
+	// memo holds decoded values (see memo).
+	memo *memo
 
 	hits, misses, stale, storeErrors atomic.Int64
 	respHits, respMisses             atomic.Int64
@@ -101,7 +96,7 @@ func New(store Store, o Options) *Cache {
 	if o.FallbackTTL <= 0 {
 		o.FallbackTTL = 5 * time.Second
 	}
-	c := &Cache{store: store, o: o, flights: map[string]*flight{}, decoded: map[string]decodedValue{}, seed: maphash.MakeSeed(),
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, memo: newMemo(),
 		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
@@ -345,26 +340,14 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 				return
 			}
 			fetched := c.o.Now()
-			fresh := fetched.Add(kind.TTL)
-			if kind.FreshUntil != nil {
-				if t, ok := kind.FreshUntil(v, fetched); ok && t.Before(fresh) {
-					fresh = t
-				}
-			}
+			fresh := freshUntil(kind, v, fetched)
 			lead[i].value, lead[i].freshUntil = v, fresh
 			out.put(i, Result[V]{Value: v, FreshUntil: fresh})
-			if _, off := c.store.(Noop); off {
-				return // nothing is stored: skip encoding a value no one will read
+			if e, ok := c.entry(ctx, skeys[i], fetched, fresh, v); ok {
+				mu.Lock()
+				writes = append(writes, e)
+				mu.Unlock()
 			}
-			b, err := encode(fetched, fresh, v)
-			if err != nil {
-				// A value JSON cannot hold is a bug: served this once, never cached.
-				c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", skeys[i], "error", err.Error())
-				return
-			}
-			mu.Lock()
-			writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})
-			mu.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -379,36 +362,33 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	c.mu.Unlock()
 }
 
-type decodedValue struct {
-	sum   uint64
-	value any
-}
-
-// maxDecoded bounds the decoded-value memo; past it the memo starts over.
-const maxDecoded = 10_000
-
-// decodeValue unmarshals data, or returns the value decoded last time from the same bytes.
-func decodeValue[V any](c *Cache, key string, raw, data []byte) (V, error) {
-	sum := maphash.Bytes(c.seed, raw)
-	c.decodedMu.Lock()
-	d, ok := c.decoded[key]
-	c.decodedMu.Unlock()
-	if ok && d.sum == sum {
-		if v, ok := d.value.(V); ok {
-			return v, nil
+// freshUntil is when v, fetched at fetched, stops being fresh: after the kind's TTL, or sooner
+// if the kind says so.
+func freshUntil[K comparable, V any](kind Kind[K, V], v V, fetched time.Time) time.Time {
+	fresh := fetched.Add(kind.TTL)
+	if kind.FreshUntil != nil {
+		if t, ok := kind.FreshUntil(v, fetched); ok && t.Before(fresh) {
+			fresh = t
 		}
 	}
-	var v V
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, err
+	return fresh
+}
+
+// entry is what to store under key for v, fetched at fetched and fresh until fresh: kept past
+// its freshness for StaleGrace.
+// False when nothing is stored. The memo learns v, so this instance never decodes it back.
+func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time, v any) (Entry, bool) {
+	if _, off := c.store.(Noop); off {
+		return Entry{}, false // nothing is stored: skip encoding a value no one will read
 	}
-	c.decodedMu.Lock()
-	if len(c.decoded) >= maxDecoded {
-		clear(c.decoded)
+	b, err := encode(fetched, fresh, v)
+	if err != nil {
+		// A value JSON cannot hold is a bug: served this once, never cached.
+		c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", key, "error", err.Error())
+		return Entry{}, false
 	}
-	c.decoded[key] = decodedValue{sum: sum, value: v}
-	c.decodedMu.Unlock()
-	return v, nil
+	c.memo.put(key, b, v)
+	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace}, true
 }
 
 // staleResult is the kept copy of key i when there is one, else the error.
