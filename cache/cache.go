@@ -20,9 +20,15 @@ import (
 
 // Options configure a Cache.
 type Options struct {
-	// StaleGrace is how long an entry is kept after it stops being fresh, to be served if the
-	// upstream fails; zero keeps none (config.Cache.StaleGrace holds the default).
+	// StaleGrace is how long after it stops being fresh an entry is kept to be served if the
+	// upstream fails; zero serves none (config.Cache.StaleGrace holds the default).
 	StaleGrace time.Duration
+	// StaleWhileRevalidate is how long past its freshness an entry is still served at once, as
+	// a normal answer, while one refresh runs in the background (revalidate.go): no caller
+	// waits for an upstream while such a copy exists. Entries are kept at least this long past
+	// freshness. Zero turns it off: callers wait as soon as an entry expires
+	// (config.Cache.StaleWhileRevalidate holds the default).
+	StaleWhileRevalidate time.Duration
 	// BreakerOpenFor is how long the store is skipped after repeated errors (the fallback
 	// answers meanwhile); then one call tries it. Default 1s: it is also how long an
 	// instance may miss, once the store is back, a write another instance made.
@@ -51,6 +57,10 @@ type Cache struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight
+	// refreshing holds the keys refreshed in the background (see revalidate); refreshed, when
+	// set (by tests, before any load), is called as each refresh ends.
+	refreshing map[string]*refresh
+	refreshed  func(key string)
 
 	// memo holds decoded values (see memo).
 	memo *memo
@@ -59,10 +69,12 @@ type Cache struct {
 	respHits, respMisses             atomic.Int64
 	fallbackReads                    atomic.Int64
 	invalidationRetries, lost        atomic.Int64
+	revalidating, revalidations      atomic.Int64
+	revalidationsLocked, refreshErrs atomic.Int64
 	// failing is set when a store call fails, and cleared when a read succeeds in full.
 	failing atomic.Bool
-	// pending counts invalidations still being retried and fetches still running (they may
-	// outlive their request), for Close; wake is closed (and replaced) when the store answers
+	// pending counts invalidations still being retried, and fetches and refreshes still running
+	// (they may outlive their request), for Close; wake is closed (and replaced) when the store answers
 	// again, so invalidations retry at once.
 	pending sync.WaitGroup
 	// closing is set by Close under closeMu; work started after it is not counted in pending
@@ -73,11 +85,14 @@ type Cache struct {
 	wake    chan struct{}
 
 	logLimit logLimit
+	// refreshLog limits the lines about failed background refreshes, which no caller sees.
+	refreshLog logLimit
 }
 
 // New returns a Cache over store.
 func New(store Store, o Options) *Cache {
 	o.StaleGrace = max(o.StaleGrace, 0)
+	o.StaleWhileRevalidate = max(o.StaleWhileRevalidate, 0)
 	if o.BreakerOpenFor <= 0 {
 		o.BreakerOpenFor = time.Second
 	}
@@ -96,8 +111,8 @@ func New(store Store, o Options) *Cache {
 	if o.FallbackTTL <= 0 {
 		o.FallbackTTL = 5 * time.Second
 	}
-	c := &Cache{store: store, o: o, flights: map[string]*flight{}, memo: newMemo(),
-		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}}
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, refreshing: map[string]*refresh{}, memo: newMemo(),
+		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}, refreshLog: logLimit{every: o.LogEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
 		MaxRequests: 1,
@@ -117,6 +132,12 @@ type Stats struct {
 	// InvalidationRetries counts invalidations that did not land at once; InvalidationsLost
 	// those given up (see Invalidate).
 	InvalidationRetries, InvalidationsLost int64
+	// Revalidating counts hits answered with an expired copy while it is refreshed
+	// (Options.StaleWhileRevalidate), also counted in Hits. Revalidations counts the
+	// background refreshes that called the upstream; RevalidationsLocked those not run here
+	// because another instance held the key's lock; RevalidationErrors the refreshes whose
+	// upstream call failed (the copy is served on meanwhile).
+	Revalidating, Revalidations, RevalidationsLocked, RevalidationErrors int64
 	// StoreFailing is true from a failed store call to the next read it answers in full.
 	StoreFailing bool
 }
@@ -125,7 +146,8 @@ type Stats struct {
 func (c *Cache) Stats() Stats {
 	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), StoreErrors: c.storeErrors.Load(),
 		FallbackReads: c.fallbackReads.Load(), InvalidationRetries: c.invalidationRetries.Load(), InvalidationsLost: c.lost.Load(),
-		StoreFailing: c.failing.Load()}
+		Revalidating: c.revalidating.Load(), Revalidations: c.revalidations.Load(), RevalidationsLocked: c.revalidationsLocked.Load(),
+		RevalidationErrors: c.refreshErrs.Load(), StoreFailing: c.failing.Load()}
 }
 
 // Kind describes one kind of cached value.
@@ -145,22 +167,29 @@ type Result[V any] struct {
 	Err   error
 	// Stale means the upstream failed and Value is a kept copy, Age old.
 	Stale bool
-	Age   time.Duration
-	// FreshUntil is when a fresh Value stops being fresh (zero when Stale or Err).
+	// Revalidating means Value is past its freshness, Age old, and served without waiting
+	// while a refresh runs (Options.StaleWhileRevalidate). Nothing failed, so it is no
+	// warning; but it is not fresh either, and nothing built from it may be kept.
+	Revalidating bool
+	Age          time.Duration
+	// FreshUntil is when a fresh Value stops being fresh, or when a Revalidating one stopped
+	// (zero when Stale or Err).
 	FreshUntil time.Time
 }
 
-// Fresh reports when a fresh value stops being fresh; false for a stale copy, an error, or a
-// value whose freshness is unknown.
+// Fresh reports when a fresh value stops being fresh; false for a stale or revalidating copy,
+// an error, or a value whose freshness is unknown.
 func (r Result[V]) Fresh() (time.Time, bool) {
-	return r.FreshUntil, r.Err == nil && !r.Stale && !r.FreshUntil.IsZero()
+	return r.FreshUntil, r.Err == nil && !r.Stale && !r.Revalidating && !r.FreshUntil.IsZero()
 }
 
 // Load returns a value per key, in key order: fresh ones from the store (one MGET), the rest
-// from fetch, called concurrently and written back in one pipeline. Concurrent misses for a key
-// in this process make one fetch: a flight stays open until its value is written, and a new
-// flight re-reads the store first, so no caller fetches what another has just stored. An error
-// is never cached. A store failure is a miss, never a failed load.
+// from fetch, called concurrently and written back in one pipeline. Copies within their
+// stale-while-revalidate window are answered at once and refreshed in the background.
+// Concurrent misses for a key in this process make one fetch: a flight stays open until its
+// value is written, and a new flight re-reads the store first, so no caller fetches what
+// another has just stored. An error is never cached. A store failure is a miss, never a failed
+// load.
 //
 // The flights are ours rather than golang.org/x/sync/singleflight's: singleflight runs one
 // function per key and forgets it when it returns, while a batch here leads many keys at
@@ -174,7 +203,10 @@ func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], k
 		skeys[i] = kind.Key(k)
 	}
 	stale := map[int]cached[V]{}
-	misses := lookup(ctx, c, skeys, all(len(keys)), results, stale, true)
+	misses, refresh := lookup(ctx, c, skeys, all(len(keys)), results, stale, true)
+	if len(refresh) > 0 {
+		revalidate(ctx, c, kind, keys, skeys, refresh, fetch)
+	}
 	if len(misses) == 0 {
 		return results
 	}
@@ -268,31 +300,41 @@ type flight struct {
 }
 
 // lookup reads the keys at idx, fills results for fresh hits, remembers expired copies in
-// stale, and returns the indexes still missing. Hits are counted when countHits.
-func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, results []Result[V], stale map[int]cached[V], countHits bool) []int {
+// stale, and returns the indexes still missing. first is a caller's own read, not a flight's
+// second look: its hits are counted, and it also answers with copies within their
+// stale-while-revalidate window, returning their indexes in refresh.
+func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, results []Result[V], stale map[int]cached[V], first bool) (missing, refresh []int) {
 	want := make([]string, len(idx))
 	for j, i := range idx {
 		want[j] = skeys[i]
 	}
 	raw := c.mget(ctx, want)
 	now := c.o.Now()
-	var missing []int
 	for j, i := range idx {
 		if env, ok := decode(raw[j]); ok {
 			if v, err := decodeValue[V](c, skeys[i], raw[j], env.data); err == nil {
 				if now.Before(env.freshUntil) {
 					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil}
-					if countHits {
+					if first {
 						c.hits.Add(1)
 					}
 					continue
 				}
-				stale[i] = cached[V]{value: v, storedAt: env.storedAt}
+				if first && now.Before(env.freshUntil.Add(c.o.StaleWhileRevalidate)) {
+					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil, Revalidating: true, Age: max(0, now.Sub(env.storedAt))}
+					c.hits.Add(1)
+					c.revalidating.Add(1)
+					refresh = append(refresh, i)
+					continue
+				}
+				if now.Before(env.freshUntil.Add(c.o.StaleGrace)) {
+					stale[i] = cached[V]{value: v, storedAt: env.storedAt}
+				}
 			}
 		}
 		missing = append(missing, i)
 	}
-	return missing
+	return missing, refresh
 }
 
 // runFlights re-checks the store for the keys this call leads (another flight may have stored
@@ -305,7 +347,7 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	// In key order, so calls start in the order the caller asked for them.
 	idx := slices.Sorted(maps.Keys(lead))
 	found := make([]Result[V], len(keys))
-	todo := lookup(ctx, c, skeys, idx, found, stale, false)
+	todo, _ := lookup(ctx, c, skeys, idx, found, stale, false)
 	for _, i := range idx {
 		if !slices.Contains(todo, i) {
 			out.put(i, found[i])
@@ -375,7 +417,7 @@ func freshUntil[K comparable, V any](kind Kind[K, V], v V, fetched time.Time) ti
 }
 
 // entry is what to store under key for v, fetched at fetched and fresh until fresh: kept past
-// its freshness for StaleGrace.
+// its freshness for as long as a copy may still be served (StaleGrace, StaleWhileRevalidate).
 // False when nothing is stored. The memo learns v, so this instance never decodes it back.
 func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time, v any) (Entry, bool) {
 	if _, off := c.store.(Noop); off {
@@ -388,7 +430,7 @@ func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time,
 		return Entry{}, false
 	}
 	c.memo.put(key, b, v)
-	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace}, true
+	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate)}, true
 }
 
 // staleResult is the kept copy of key i when there is one, else the error.
