@@ -136,7 +136,8 @@ type Stats struct {
 	// (Options.StaleWhileRevalidate), also counted in Hits. Revalidations counts the
 	// background refreshes that called the upstream; RevalidationsLocked those not run here
 	// because another instance held the key's lock; RevalidationErrors the refreshes whose
-	// upstream call failed (the copy is served on meanwhile).
+	// upstream call failed (the copy is served on meanwhile). A refresh that finds the key
+	// refreshed by another instance since it was read counts in none of them.
 	Revalidating, Revalidations, RevalidationsLocked, RevalidationErrors int64
 	// StoreFailing is true from a failed store call to the next read it answers in full.
 	StoreFailing bool
