@@ -265,7 +265,7 @@ func servePprof(addr string, logger *slog.Logger, ready chan<- string) (func(), 
 // shutdown), else process memory. An unreachable Redis is not a start-up error: the cache
 // fails open and picks Redis up when it answers.
 func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cache.Cache, redis.UniversalClient, error) {
-	opts := cache.Options{StaleGrace: cfg.StaleGrace, Logger: logger}
+	opts := cache.Options{StaleGrace: cfg.StaleGrace, StaleWhileRevalidate: cfg.StaleWhileRevalidate, Logger: logger}
 	if cfg.Off {
 		return cache.New(cache.Noop{}, opts), nil, nil
 	}

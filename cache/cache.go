@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"maps"
 	"runtime/debug"
@@ -21,9 +20,15 @@ import (
 
 // Options configure a Cache.
 type Options struct {
-	// StaleGrace is how long an entry is kept after it stops being fresh, to be served if the
-	// upstream fails; zero keeps none (config.Cache.StaleGrace holds the default).
+	// StaleGrace is how long after it stops being fresh an entry is kept to be served if the
+	// upstream fails; zero serves none (config.Cache.StaleGrace holds the default).
 	StaleGrace time.Duration
+	// StaleWhileRevalidate is how long past its freshness an entry is still served at once, as
+	// a normal answer, while one refresh runs in the background (revalidate.go): no caller
+	// waits for an upstream while such a copy exists. Entries are kept at least this long past
+	// freshness. Zero turns it off: callers wait as soon as an entry expires
+	// (config.Cache.StaleWhileRevalidate holds the default).
+	StaleWhileRevalidate time.Duration
 	// BreakerOpenFor is how long the store is skipped after repeated errors (the fallback
 	// answers meanwhile); then one call tries it. Default 1s: it is also how long an
 	// instance may miss, once the store is back, a write another instance made.
@@ -52,22 +57,24 @@ type Cache struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight
+	// refreshing holds the keys refreshed in the background (see revalidate); refreshed, when
+	// set (by tests, before any load), is called as each refresh ends.
+	refreshing map[string]*refresh
+	refreshed  func(key string)
 
-	// decoded keeps the last decoded value of each key with a hash of the bytes it came from,
-	// so a hit on unchanged bytes skips JSON decoding (most of a warm request's CPU otherwise).
-	// Values are shared between requests and must be treated as read-only.
-	decodedMu sync.Mutex
-	decoded   map[string]decodedValue
-	seed      maphash.Seed
+	// memo holds decoded values (see memo).
+	memo *memo
 
 	hits, misses, stale, storeErrors atomic.Int64
 	respHits, respMisses             atomic.Int64
 	fallbackReads                    atomic.Int64
 	invalidationRetries, lost        atomic.Int64
+	revalidating, revalidations      atomic.Int64
+	revalidationsLocked, refreshErrs atomic.Int64
 	// failing is set when a store call fails, and cleared when a read succeeds in full.
 	failing atomic.Bool
-	// pending counts invalidations still being retried and fetches still running (they may
-	// outlive their request), for Close; wake is closed (and replaced) when the store answers
+	// pending counts invalidations still being retried, and fetches and refreshes still running
+	// (they may outlive their request), for Close; wake is closed (and replaced) when the store answers
 	// again, so invalidations retry at once.
 	pending sync.WaitGroup
 	// closing is set by Close under closeMu; work started after it is not counted in pending
@@ -78,11 +85,14 @@ type Cache struct {
 	wake    chan struct{}
 
 	logLimit logLimit
+	// refreshLog limits the lines about failed background refreshes, which no caller sees.
+	refreshLog logLimit
 }
 
 // New returns a Cache over store.
 func New(store Store, o Options) *Cache {
 	o.StaleGrace = max(o.StaleGrace, 0)
+	o.StaleWhileRevalidate = max(o.StaleWhileRevalidate, 0)
 	if o.BreakerOpenFor <= 0 {
 		o.BreakerOpenFor = time.Second
 	}
@@ -101,8 +111,8 @@ func New(store Store, o Options) *Cache {
 	if o.FallbackTTL <= 0 {
 		o.FallbackTTL = 5 * time.Second
 	}
-	c := &Cache{store: store, o: o, flights: map[string]*flight{}, decoded: map[string]decodedValue{}, seed: maphash.MakeSeed(),
-		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}}
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, refreshing: map[string]*refresh{}, memo: newMemo(),
+		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}, refreshLog: logLimit{every: o.LogEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
 		MaxRequests: 1,
@@ -122,6 +132,13 @@ type Stats struct {
 	// InvalidationRetries counts invalidations that did not land at once; InvalidationsLost
 	// those given up (see Invalidate).
 	InvalidationRetries, InvalidationsLost int64
+	// Revalidating counts hits answered with an expired copy while it is refreshed
+	// (Options.StaleWhileRevalidate), also counted in Hits. Revalidations counts the
+	// background refreshes that called the upstream; RevalidationsLocked those not run here
+	// because another instance held the key's lock; RevalidationErrors the refreshes whose
+	// upstream call failed (the copy is served on meanwhile). A refresh that finds the key
+	// refreshed by another instance since it was read counts in none of them.
+	Revalidating, Revalidations, RevalidationsLocked, RevalidationErrors int64
 	// StoreFailing is true from a failed store call to the next read it answers in full.
 	StoreFailing bool
 }
@@ -130,7 +147,8 @@ type Stats struct {
 func (c *Cache) Stats() Stats {
 	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Stale: c.stale.Load(), StoreErrors: c.storeErrors.Load(),
 		FallbackReads: c.fallbackReads.Load(), InvalidationRetries: c.invalidationRetries.Load(), InvalidationsLost: c.lost.Load(),
-		StoreFailing: c.failing.Load()}
+		Revalidating: c.revalidating.Load(), Revalidations: c.revalidations.Load(), RevalidationsLocked: c.revalidationsLocked.Load(),
+		RevalidationErrors: c.refreshErrs.Load(), StoreFailing: c.failing.Load()}
 }
 
 // Kind describes one kind of cached value.
@@ -150,22 +168,29 @@ type Result[V any] struct {
 	Err   error
 	// Stale means the upstream failed and Value is a kept copy, Age old.
 	Stale bool
-	Age   time.Duration
-	// FreshUntil is when a fresh Value stops being fresh (zero when Stale or Err).
+	// Revalidating means Value is past its freshness, Age old, and served without waiting
+	// while a refresh runs (Options.StaleWhileRevalidate). Nothing failed, so it is no
+	// warning; but it is not fresh either, and nothing built from it may be kept.
+	Revalidating bool
+	Age          time.Duration
+	// FreshUntil is when a fresh Value stops being fresh, or when a Revalidating one stopped
+	// (zero when Stale or Err).
 	FreshUntil time.Time
 }
 
-// Fresh reports when a fresh value stops being fresh; false for a stale copy, an error, or a
-// value whose freshness is unknown.
+// Fresh reports when a fresh value stops being fresh; false for a stale or revalidating copy,
+// an error, or a value whose freshness is unknown.
 func (r Result[V]) Fresh() (time.Time, bool) {
-	return r.FreshUntil, r.Err == nil && !r.Stale && !r.FreshUntil.IsZero()
+	return r.FreshUntil, r.Err == nil && !r.Stale && !r.Revalidating && !r.FreshUntil.IsZero()
 }
 
 // Load returns a value per key, in key order: fresh ones from the store (one MGET), the rest
-// from fetch, called concurrently and written back in one pipeline. Concurrent misses for a key
-// in this process make one fetch: a flight stays open until its value is written, and a new
-// flight re-reads the store first, so no caller fetches what another has just stored. An error
-// is never cached. A store failure is a miss, never a failed load.
+// from fetch, called concurrently and written back in one pipeline. Copies within their
+// stale-while-revalidate window are answered at once and refreshed in the background.
+// Concurrent misses for a key in this process make one fetch: a flight stays open until its
+// value is written, and a new flight re-reads the store first, so no caller fetches what
+// another has just stored. An error is never cached. A store failure is a miss, never a failed
+// load.
 //
 // The flights are ours rather than golang.org/x/sync/singleflight's: singleflight runs one
 // function per key and forgets it when it returns, while a batch here leads many keys at
@@ -179,7 +204,10 @@ func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], k
 		skeys[i] = kind.Key(k)
 	}
 	stale := map[int]cached[V]{}
-	misses := lookup(ctx, c, skeys, all(len(keys)), results, stale, true)
+	misses, refresh := lookup(ctx, c, skeys, all(len(keys)), results, stale, true)
+	if len(refresh) > 0 {
+		revalidate(ctx, c, kind, keys, skeys, refresh, fetch)
+	}
 	if len(misses) == 0 {
 		return results
 	}
@@ -273,31 +301,41 @@ type flight struct {
 }
 
 // lookup reads the keys at idx, fills results for fresh hits, remembers expired copies in
-// stale, and returns the indexes still missing. Hits are counted when countHits.
-func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, results []Result[V], stale map[int]cached[V], countHits bool) []int {
+// stale, and returns the indexes still missing. first is a caller's own read, not a flight's
+// second look: its hits are counted, and it also answers with copies within their
+// stale-while-revalidate window, returning their indexes in refresh.
+func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, results []Result[V], stale map[int]cached[V], first bool) (missing, refresh []int) {
 	want := make([]string, len(idx))
 	for j, i := range idx {
 		want[j] = skeys[i]
 	}
 	raw := c.mget(ctx, want)
 	now := c.o.Now()
-	var missing []int
 	for j, i := range idx {
 		if env, ok := decode(raw[j]); ok {
 			if v, err := decodeValue[V](c, skeys[i], raw[j], env.data); err == nil {
 				if now.Before(env.freshUntil) {
 					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil}
-					if countHits {
+					if first {
 						c.hits.Add(1)
 					}
 					continue
 				}
-				stale[i] = cached[V]{value: v, storedAt: env.storedAt}
+				if first && now.Before(env.freshUntil.Add(c.o.StaleWhileRevalidate)) {
+					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil, Revalidating: true, Age: max(0, now.Sub(env.storedAt))}
+					c.hits.Add(1)
+					c.revalidating.Add(1)
+					refresh = append(refresh, i)
+					continue
+				}
+				if now.Before(env.freshUntil.Add(c.o.StaleGrace)) {
+					stale[i] = cached[V]{value: v, storedAt: env.storedAt}
+				}
 			}
 		}
 		missing = append(missing, i)
 	}
-	return missing
+	return missing, refresh
 }
 
 // runFlights re-checks the store for the keys this call leads (another flight may have stored
@@ -310,7 +348,7 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	// In key order, so calls start in the order the caller asked for them.
 	idx := slices.Sorted(maps.Keys(lead))
 	found := make([]Result[V], len(keys))
-	todo := lookup(ctx, c, skeys, idx, found, stale, false)
+	todo, _ := lookup(ctx, c, skeys, idx, found, stale, false)
 	for _, i := range idx {
 		if !slices.Contains(todo, i) {
 			out.put(i, found[i])
@@ -345,26 +383,14 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 				return
 			}
 			fetched := c.o.Now()
-			fresh := fetched.Add(kind.TTL)
-			if kind.FreshUntil != nil {
-				if t, ok := kind.FreshUntil(v, fetched); ok && t.Before(fresh) {
-					fresh = t
-				}
-			}
+			fresh := freshUntil(kind, v, fetched)
 			lead[i].value, lead[i].freshUntil = v, fresh
 			out.put(i, Result[V]{Value: v, FreshUntil: fresh})
-			if _, off := c.store.(Noop); off {
-				return // nothing is stored: skip encoding a value no one will read
+			if e, ok := c.entry(ctx, skeys[i], fetched, fresh, v); ok {
+				mu.Lock()
+				writes = append(writes, e)
+				mu.Unlock()
 			}
-			b, err := encode(fetched, fresh, v)
-			if err != nil {
-				// A value JSON cannot hold is a bug: served this once, never cached.
-				c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", skeys[i], "error", err.Error())
-				return
-			}
-			mu.Lock()
-			writes = append(writes, Entry{Key: skeys[i], Value: b, TTL: fresh.Sub(fetched) + c.o.StaleGrace})
-			mu.Unlock()
 		}()
 	}
 	wg.Wait()
@@ -379,36 +405,33 @@ func runFlights[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	c.mu.Unlock()
 }
 
-type decodedValue struct {
-	sum   uint64
-	value any
-}
-
-// maxDecoded bounds the decoded-value memo; past it the memo starts over.
-const maxDecoded = 10_000
-
-// decodeValue unmarshals data, or returns the value decoded last time from the same bytes.
-func decodeValue[V any](c *Cache, key string, raw, data []byte) (V, error) {
-	sum := maphash.Bytes(c.seed, raw)
-	c.decodedMu.Lock()
-	d, ok := c.decoded[key]
-	c.decodedMu.Unlock()
-	if ok && d.sum == sum {
-		if v, ok := d.value.(V); ok {
-			return v, nil
+// freshUntil is when v, fetched at fetched, stops being fresh: after the kind's TTL, or sooner
+// if the kind says so.
+func freshUntil[K comparable, V any](kind Kind[K, V], v V, fetched time.Time) time.Time {
+	fresh := fetched.Add(kind.TTL)
+	if kind.FreshUntil != nil {
+		if t, ok := kind.FreshUntil(v, fetched); ok && t.Before(fresh) {
+			fresh = t
 		}
 	}
-	var v V
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, err
+	return fresh
+}
+
+// entry is what to store under key for v, fetched at fetched and fresh until fresh: kept past
+// its freshness for as long as a copy may still be served (StaleGrace, StaleWhileRevalidate).
+// False when nothing is stored. The memo learns v, so this instance never decodes it back.
+func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time, v any) (Entry, bool) {
+	if _, off := c.store.(Noop); off {
+		return Entry{}, false // nothing is stored: skip encoding a value no one will read
 	}
-	c.decodedMu.Lock()
-	if len(c.decoded) >= maxDecoded {
-		clear(c.decoded)
+	b, err := encode(fetched, fresh, v)
+	if err != nil {
+		// A value JSON cannot hold is a bug: served this once, never cached.
+		c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", key, "error", err.Error())
+		return Entry{}, false
 	}
-	c.decoded[key] = decodedValue{sum: sum, value: v}
-	c.decodedMu.Unlock()
-	return v, nil
+	c.memo.put(key, b, v)
+	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate)}, true
 }
 
 // staleResult is the kept copy of key i when there is one, else the error.

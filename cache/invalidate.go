@@ -25,10 +25,31 @@ const (
 // this instance's fallback is updated at once and the retries run in the background,
 // straight away when the store answers again.
 //
-// One race remains, as in any cache-aside: a fetch that started before the write upstream
-// and stores its older value after this deleted it leaves that value (and responses built on
-// it, under the new generation) in place until its TTL.
+// A deleted entry is not served stale-while-revalidate either (it is gone), and a background
+// refresh of it that was running does not store what it fetched: this instance's is told so,
+// and the key's lock in a shared store is deleted with the key, so that no instance's refresh
+// can write under it. Entries are served that long past their freshness, so the retries go on
+// for the stale-while-revalidate window beyond within.
+//
+// One race remains, as in any cache-aside: a fetch for a miss that started before the write
+// upstream and stores its older value after this deleted it leaves that value (and responses
+// built on it, under the new generation) in place until its TTL.
 func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, within time.Duration) {
+	within += c.o.StaleWhileRevalidate
+	c.mu.Lock()
+	for _, k := range del {
+		if r, ok := c.refreshing[k]; ok && r.running {
+			r.invalidated = true
+		}
+	}
+	c.mu.Unlock()
+	if _, shared := c.store.(Locker); shared {
+		locks := make([]string, 0, 2*len(del))
+		for _, k := range del {
+			locks = append(locks, k, lockKey(k))
+		}
+		del = locks
+	}
 	if c.o.Fallback != nil {
 		_ = c.o.Fallback.Del(ctx, del...)
 		for _, e := range set {
@@ -86,9 +107,10 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 	<-first
 }
 
-// Close waits, until ctx ends, for invalidations still being retried and fetches still
-// running: an instance stopping right after a write still lands it, and a fetch its request
-// gave up on still stores its value. Call it once no request can start a new one.
+// Close waits, until ctx ends, for invalidations still being retried and for fetches and
+// background refreshes still running: an instance stopping right after a write still lands
+// it, and a fetch its request gave up on still stores its value. Call it once no request can
+// start a new one.
 func (c *Cache) Close(ctx context.Context) error {
 	c.closeMu.Lock()
 	c.closing = true

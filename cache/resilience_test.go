@@ -163,15 +163,7 @@ func TestRedisLogIsRateLimited(t *testing.T) {
 // promoted the slot map is read again at once, so every key is a hit again within moments,
 // not at go-redis's next periodic reload.
 func TestClusterNodeDownCostsOnlyItsKeys(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a 6-node Redis Cluster")
-	}
-	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
-	client, err := cache.NewRedisClient(cache.RedisOptions{ClusterAddrs: cl.Addrs()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
+	cl, client := startCluster(t)
 	c := cache.New(cache.NewRedis(client), cache.Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()
 	keys := make([]string, 30)
@@ -228,6 +220,22 @@ func TestClusterNodeDownCostsOnlyItsKeys(t *testing.T) {
 		}
 	}
 	t.Logf("failover took %v; every key a hit again %v after the promotion", promoted.Sub(start), time.Since(promoted))
+}
+
+// startCluster starts a Redis Cluster for the test, and a client built as production builds
+// it; the test is skipped with -short.
+func startCluster(t *testing.T) (*redistest.Cluster, redis.UniversalClient) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a 6-node Redis Cluster")
+	}
+	cl := redistest.StartCluster(t, redistest.ClusterOptions{})
+	client, err := cache.NewRedisClient(cache.RedisOptions{ClusterAddrs: cl.Addrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return cl, client
 }
 
 // TestNoResponseServedWithoutItsGeneration: while the store fails for the response

@@ -1,8 +1,10 @@
 // Package cache puts a cache-aside layer between invitegw's loaders and its upstream clients:
 // a narrow byte Store (Redis, or in memory for -demo and for running without Redis) and a Cache
 // that reads a whole batch of keys at once, fetches only the misses (one upstream call per key
-// however many callers miss it together), writes them back in one round trip, serves an expired
-// copy when the upstream fails, and fails open when the store misbehaves.
+// however many callers miss it together), writes them back in one round trip, answers with a
+// just-expired copy while one refresh runs in the background (stale-while-revalidate, one
+// refresh per key among the instances sharing Redis), serves an expired copy when the upstream
+// fails, and fails open when the store misbehaves.
 //
 // # Key scheme
 //
@@ -38,6 +40,21 @@ type Store interface {
 	SetMany(ctx context.Context, entries []Entry) error
 	// Del removes keys.
 	Del(ctx context.Context, keys ...string) error
+}
+
+// Locker is a Store shared by several instances that can hold a short lock per key, so that
+// one instance refreshes an entry while the others keep serving their copy (see
+// Options.StaleWhileRevalidate). A lock is a key holding its holder's random token: a holder
+// whose lock has lapsed or been deleted (a write invalidated the entry) can neither write
+// under it nor release another's. A Store without locks is one instance's own, where the
+// Cache's bookkeeping alone keeps refreshes to one per key.
+type Locker interface {
+	// Lock takes lock for ttl under token; false when someone else holds it.
+	Lock(ctx context.Context, lock, token string, ttl time.Duration) (bool, error)
+	// SetLocked writes e only while lock is held under token; false when it is not.
+	SetLocked(ctx context.Context, lock, token string, e Entry) (bool, error)
+	// Unlock deletes lock if it is held under token.
+	Unlock(ctx context.Context, lock, token string) error
 }
 
 // Entry is one value to store, kept for TTL.

@@ -112,6 +112,10 @@ type Cache struct {
 	// StaleGrace is how long an expired copy is kept to answer when an upstream fails; 0
 	// keeps none.
 	StaleGrace time.Duration `env:"CACHE_STALE_GRACE" envDefault:"10m"`
+	// StaleWhileRevalidate is how long past its freshness a copy is still the answer, at once,
+	// while one refresh runs in the background (one per key across replicas sharing Redis);
+	// 0 turns it off: callers then wait for the upstream as soon as an entry expires.
+	StaleWhileRevalidate time.Duration `env:"CACHE_STALE_WHILE_REVALIDATE" envDefault:"30s"`
 }
 
 // Redis reports whether a Redis is configured.
@@ -256,6 +260,7 @@ func (c *Config) checkRanges() error {
 		{"INVITEGW_CACHE_TTL_INVITATIONS", c.Cache.TTLInvitations, time.Second},
 		{"INVITEGW_CACHE_TTL_DIRECTORY", c.Cache.TTLDirectory, time.Second},
 		{"INVITEGW_CACHE_STALE_GRACE", c.Cache.StaleGrace, 0},
+		{"INVITEGW_CACHE_STALE_WHILE_REVALIDATE", c.Cache.StaleWhileRevalidate, 0},
 	} {
 		if d.v < d.least || d.v > maxDuration {
 			errs = append(errs, fmt.Errorf("config: %s must be between %v and %v, got %v", d.name, d.least, maxDuration, d.v))

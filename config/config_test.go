@@ -42,7 +42,8 @@ func TestLoadValid(t *testing.T) {
 		Elastic: Elastic{Timeout: 5 * time.Second, URL: "https://api.elastic-cloud.com", APIKey: "key", Organizations: []string{"1004", "2098"}},
 		Frontier: Frontier{Protocol: "rest", Timeout: 5 * time.Second, URL: "https://frontier.internal", Token: "tok",
 			Organizations: []string{"o1", "o2"}},
-		Cache:          Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute},
+		Cache: Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute,
+			StaleWhileRevalidate: 30 * time.Second},
 		JWT:            JWT{ScopeClaim: "scope"},
 		AuditMaxEvents: 100000,
 	}
@@ -94,6 +95,10 @@ func TestLoadErrors(t *testing.T) {
 		{"ttl negative", map[string]string{"INVITEGW_CACHE_TTL_INVITATIONS": "-5s"}, []string{"-demo"}, "must be between"},
 		{"grace absurd", map[string]string{"INVITEGW_CACHE_STALE_GRACE": "9000h"}, []string{"-demo"},
 			"INVITEGW_CACHE_STALE_GRACE must be between 0s and 24h0m0s"},
+		{"stale-while-revalidate absurd", map[string]string{"INVITEGW_CACHE_STALE_WHILE_REVALIDATE": "25h"}, []string{"-demo"},
+			"INVITEGW_CACHE_STALE_WHILE_REVALIDATE must be between 0s and 24h0m0s"},
+		{"stale-while-revalidate negative", map[string]string{"INVITEGW_CACHE_STALE_WHILE_REVALIDATE": "-1s"}, []string{"-demo"},
+			"INVITEGW_CACHE_STALE_WHILE_REVALIDATE must be between 0s and 24h0m0s"},
 		{"token limit not a number", map[string]string{"INVITEGW_MAX_QUERY_TOKENS": "lots"}, []string{"-demo"},
 			`INVITEGW_MAX_QUERY_TOKENS must be a whole number, got "lots"`},
 		{"field limit too small", map[string]string{"INVITEGW_MAX_QUERY_FIELDS": "10"}, []string{"-demo"},
@@ -223,10 +228,11 @@ func TestLoadNoProviderIsTyped(t *testing.T) {
 
 func TestLoadCache(t *testing.T) {
 	c, err := Load([]string{"-demo"}, env(map[string]string{
-		"INVITEGW_REDIS_URL":             "rediss://u:p@redis.internal:6380/2",
-		"INVITEGW_CACHE_TTL_INVITATIONS": "45s",
-		"INVITEGW_CACHE_TTL_DIRECTORY":   "1h",
-		"INVITEGW_CACHE_STALE_GRACE":     "0s",
+		"INVITEGW_REDIS_URL":                    "rediss://u:p@redis.internal:6380/2",
+		"INVITEGW_CACHE_TTL_INVITATIONS":        "45s",
+		"INVITEGW_CACHE_TTL_DIRECTORY":          "1h",
+		"INVITEGW_CACHE_STALE_GRACE":            "0s",
+		"INVITEGW_CACHE_STALE_WHILE_REVALIDATE": "0s",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)

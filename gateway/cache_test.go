@@ -10,11 +10,13 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
+	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
 )
 
@@ -515,5 +517,128 @@ func TestResponseCacheKeyedByMeaning(t *testing.T) {
 	}
 	if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: int64(len(same)) + 1, Misses: 4}) {
 		t.Fatalf("response cache stats = %+v; want the variants and the hash hits, 4 misses", st)
+	}
+}
+
+// heldCalls holds the upstream requests to one base URL, once armed, until released.
+type heldCalls struct {
+	baseURL string
+	armed   atomic.Bool
+	arrived chan string // each held request's path
+	release chan struct{}
+}
+
+func newHeldCalls() *heldCalls {
+	return &heldCalls{arrived: make(chan string, 10), release: make(chan struct{})}
+}
+
+func (h *heldCalls) wrap(next http.RoundTripper) http.RoundTripper {
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		if h.armed.Load() && "http://"+r.URL.Host == h.baseURL {
+			h.arrived <- r.URL.Path
+			<-h.release
+		}
+		return next.RoundTrip(r)
+	})
+}
+
+// TestExpiredListAnsweredWhileRefreshing: past its TTL, within the stale-while-revalidate
+// window, a list is the answer at once (no warning), while the one upstream call refreshing it
+// is held; the answer is not kept, and once the call is answered the next query has the new
+// list, from the cache.
+func TestExpiredListAnsweredWhileRefreshing(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		held := newHeldCalls()
+		e := newEnv(t, envOptions{store: s, swr: time.Minute, transport: held.wrap})
+		held.baseURL = e.ecURL
+		e.seed()
+		const q = `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 3}}`)
+		e.ec.AddInvitation("1004", elasticfake.Invitation{Token: "ec-secret-token-dddd", Email: "edsger@example.com",
+			CreatedAt: ts(-time.Minute), ExpiresAt: ts(day)})
+		e.clock.Advance(31 * time.Second) // past the 30s TTL
+		calls, kept := e.upstreamCalls(), e.cache.ResponseStats()
+
+		held.armed.Store(true)
+		r := e.query(t, q, nil) // answered while Elastic's call is held
+		if len(r.Errors) > 0 || r.Extensions != nil {
+			t.Fatalf("want the list from before, without a warning: %s", r.raw)
+		}
+		jsonEq(t, r.Data, `{"invitations": {"totalCount": 3}}`)
+		select {
+		case path := <-held.arrived:
+			if !strings.HasSuffix(path, "/organizations/1004/invitations") {
+				t.Fatalf("the refresh called %s", path)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no refresh reached Elastic")
+		}
+		close(held.release)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := e.cache.Close(ctx); err != nil { // waits for the refresh to store its list
+			t.Fatal(err)
+		}
+		if n := e.upstreamCalls() - calls; n != 1 || e.ec.Calls("ListInvitations") != 2 {
+			t.Fatalf("%d upstream calls after expiry, want Elastic's one list call", n)
+		}
+		if st := e.cache.ResponseStats(); st != kept {
+			t.Fatalf("response cache stats = %+v, want %+v: an answer from an expired list was kept", st, kept)
+		}
+		if st := e.cache.Stats(); st.Revalidating != 1 || st.Revalidations != 1 {
+			t.Fatalf("cache stats = %+v, want one copy served and one refresh", st)
+		}
+
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 4}}`)
+		if n := e.upstreamCalls() - calls; n != 1 {
+			t.Fatalf("the query after the refresh made %d more upstream calls, want 0", n-1)
+		}
+	})
+}
+
+// TestOneRefreshAcrossReplicas: two gateways sharing a Redis both answer with the expired
+// list at once, and only one of them calls the upstream to refresh it.
+func TestOneRefreshAcrossReplicas(t *testing.T) {
+	store, _ := newRedisStore(t)
+	held := newHeldCalls()
+	e := newEnv(t, envOptions{store: store, swr: time.Minute, transport: held.wrap})
+	held.baseURL = e.ecURL
+	other, otherCache := e.newGateway(t, envOptions{store: store, swr: time.Minute, transport: held.wrap})
+	e.seed()
+	const q = `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`
+	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 3}}`)
+	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: "ec-secret-token-dddd", Email: "edsger@example.com",
+		CreatedAt: ts(-time.Minute), ExpiresAt: ts(day)})
+	e.clock.Advance(31 * time.Second)
+
+	held.armed.Store(true)
+	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 3}}`)
+	select {
+	case <-held.arrived: // the first gateway holds the lock and is calling Elastic
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refresh reached Elastic")
+	}
+	jsonEq(t, post(t, other, map[string]any{"query": q}).Data, `{"invitations": {"totalCount": 3}}`)
+	// Close waits for background work: the other gateway's refresh ends while the first one's
+	// call is still held (it would hang here had it called Elastic too).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := otherCache.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(held.release)
+	if err := e.cache.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.ec.Calls("ListInvitations"); n != 2 {
+		t.Fatalf("ListInvitations calls = %d, want 2: the cold one and one refresh between both gateways", n)
+	}
+	if st := otherCache.Stats(); st.RevalidationsLocked != 1 || st.Revalidations != 0 {
+		t.Fatalf("the other gateway's stats = %+v, want its refresh left to the lock's holder", st)
+	}
+	jsonEq(t, post(t, other, map[string]any{"query": q}).Data, `{"invitations": {"totalCount": 4}}`)
+	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 4}}`)
+	if n := e.ec.Calls("ListInvitations"); n != 2 {
+		t.Fatalf("ListInvitations calls = %d after the refresh, want still 2", n)
 	}
 }

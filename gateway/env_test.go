@@ -97,6 +97,8 @@ type envOptions struct {
 	store cache.Store
 	// noResponseCache turns the response cache off (it is on whenever store is set).
 	noResponseCache bool
+	// swr is the cache's stale-while-revalidate window; 0: off.
+	swr time.Duration
 	// noIntrospection runs the gateway as production does by default: introspection off.
 	noIntrospection bool
 	// apiKeys are INVITEGW_API_KEYS entries (auth.ParseAPIKeys); jwt turns JWTs on.
@@ -198,7 +200,8 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var c *cache.Cache
 	if o.store != nil {
-		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond, StaleGrace: 10 * time.Minute})
+		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond, StaleGrace: 10 * time.Minute,
+			StaleWhileRevalidate: o.swr})
 	}
 	set, err := providers.New(providers.Options{
 		Redpanda: rp, Elastic: ec, ElasticOrgs: o.elasticOrgs, Frontier: fr, FrontierOrgs: o.frontierOrgs,

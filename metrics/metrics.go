@@ -110,6 +110,14 @@ func (m *Metrics) RegisterCache(c *cache.Cache) {
 			func(s cache.Stats) int64 { return s.InvalidationRetries }},
 		{"invitegw_cache_invalidations_lost_total", "Invalidations given up: other instances may serve data from before a write until it expires.",
 			func(s cache.Stats) int64 { return s.InvalidationsLost }},
+		{"invitegw_cache_revalidating_total", "Cache hits answered with an expired copy while it was refreshed in the background (stale-while-revalidate).",
+			func(s cache.Stats) int64 { return s.Revalidating }},
+		{"invitegw_cache_revalidations_total", "Background refreshes that called the upstream.",
+			func(s cache.Stats) int64 { return s.Revalidations }},
+		{"invitegw_cache_revalidations_locked_total", "Background refreshes left to another instance holding the key's lock.",
+			func(s cache.Stats) int64 { return s.RevalidationsLocked }},
+		{"invitegw_cache_revalidation_errors_total", "Background refreshes whose upstream call failed; the expired copy stayed the answer.",
+			func(s cache.Stats) int64 { return s.RevalidationErrors }},
 	} {
 		value := f.value
 		m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help},

@@ -1,0 +1,11 @@
+package cache
+
+// OnRefreshed makes c call f as each background refresh ends, so that a test can wait for
+// one without sleeping. Call it before c loads anything.
+func OnRefreshed(c *Cache, f func(key string)) { c.refreshed = f }
+
+// LockKey is key's refresh lock in a shared store.
+func LockKey(key string) string { return lockKey(key) }
+
+// RevalidateRetry is how long a key whose refresh did not store a value is not tried again.
+const RevalidateRetry = revalidateRetry
