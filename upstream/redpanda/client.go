@@ -145,6 +145,7 @@ func NewClient(o Options) (*Client, error) {
 		}, hc, max(minTokenTimeout, timeout))
 		material = "client_credentials\x00" + o.ClientID + "\x00" + o.ClientSecret
 	}
+	credID := upstream.CredentialID(material)
 	return &Client{
 		caller: upstream.Caller{
 			Provider:  provider,
@@ -156,9 +157,10 @@ func NewClient(o Options) (*Client, error) {
 			DecodeErr: decodeError,
 			// Timestamps: see lenientTime.
 			DecodeOptions: decodeOptions,
+			CredentialID:  credID,
 		},
 		tokens:   tokens,
-		credID:   upstream.CredentialID(material),
+		credID:   credID,
 		maxPages: maxPages,
 	}, nil
 }
