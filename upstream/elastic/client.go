@@ -82,8 +82,9 @@ func NewClient(o Options) (*Client, error) {
 				r.Header.Set("Authorization", auth)
 				return nil
 			},
-			DecodeErr:    decodeError,
-			CredentialID: credID,
+			DecodeErr:      decodeError,
+			CredentialID:   credID,
+			RateLimitReset: rateLimitReset,
 		},
 		credID: credID,
 	}, nil

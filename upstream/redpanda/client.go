@@ -156,8 +156,9 @@ func NewClient(o Options) (*Client, error) {
 			Authorize: authorize,
 			DecodeErr: decodeError,
 			// Timestamps: see lenientTime.
-			DecodeOptions: decodeOptions,
-			CredentialID:  credID,
+			DecodeOptions:  decodeOptions,
+			CredentialID:   credID,
+			RateLimitReset: rateLimitReset,
 		},
 		tokens:   tokens,
 		credID:   credID,
