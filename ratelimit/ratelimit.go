@@ -62,7 +62,8 @@ type Options struct {
 	Provider string
 	// Rate is how many calls a second the budget refills with, and Burst how many may go at
 	// once from a full budget. Both must be positive: config holds the defaults (and its 0
-	// means no limiter at all). Rate is kept to 1/3600 of a call a second.
+	// means no limiter at all). Rate is rounded to whole calls an hour, the period redis_rate
+	// is given (its rates are whole numbers), so it is at least one call an hour.
 	Rate  float64
 	Burst int
 	// Redis, when set, shares budgets and holds with every replica that uses it; nil keeps
@@ -104,7 +105,8 @@ type bucket struct {
 	heldUntil time.Time
 }
 
-// New returns a limiter, or an error for a rate or burst that is not positive.
+// New returns a limiter, or an error for a burst that is not positive or a rate it cannot keep
+// (under one call an hour, or over what redis_rate can count).
 func New(o Options) (*Limiter, error) {
 	perHour := math.Round(o.Rate * 3600)
 	if math.IsNaN(o.Rate) || perHour < 1 || perHour > math.MaxInt32 {
