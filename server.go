@@ -35,6 +35,7 @@ import (
 	"github.com/invitegw/invitegw/invite"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
+	"github.com/invitegw/invitegw/ratelimit"
 	"github.com/invitegw/invitegw/tracing"
 	"github.com/invitegw/invitegw/upstream"
 	"github.com/invitegw/invitegw/upstream/fakeserver"
@@ -104,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		// everything else, their timeouts too, stays as configured.
 		d := ups.Config
 		d.Redpanda.Timeout, d.Elastic.Timeout, d.Frontier.Timeout = cfg.Redpanda.Timeout, cfg.Elastic.Timeout, cfg.Frontier.Timeout
+		d.Redpanda.Rate, d.Elastic.Rate, d.Frontier.Rate = cfg.Redpanda.Rate, cfg.Elastic.Rate, cfg.Frontier.Rate
+		d.Redpanda.Burst, d.Elastic.Burst, d.Frontier.Burst = cfg.Redpanda.Burst, cfg.Elastic.Burst, cfg.Frontier.Burst
 		cfg.Redpanda, cfg.Elastic, cfg.Frontier = d.Redpanda, d.Elastic, d.Frontier
 	}
 	m := metrics.New()
@@ -120,9 +123,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return out
 	})
-	policy := func(p invite.Provider) *upstream.Policy {
-		return &upstream.Policy{Observe: m.ObserveUpstream, Retry: upstream.DefaultRetry(), Breaker: breakers[p]}
-	}
 	tr, err := tracing.Setup(ctx, getenv)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
@@ -152,6 +152,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}()
 	m.RegisterCache(c)
+	limiters, err := newLimiters(cfg, redisClient, logger)
+	if err != nil {
+		return err
+	}
+	m.RegisterLimiters(func() map[string]ratelimit.Stats {
+		out := map[string]ratelimit.Stats{}
+		for p, l := range limiters {
+			out[p.Slug()] = l.Stats()
+		}
+		return out
+	})
+	policy := func(p invite.Provider) *upstream.Policy {
+		pol := &upstream.Policy{Observe: m.ObserveUpstream, Retry: upstream.DefaultRetry(), Breaker: breakers[p]}
+		if l, ok := limiters[p]; ok {
+			pol.Limiter = l // never a nil *Limiter in the interface
+		}
+		return pol
+	}
 	set, err := providers.FromConfig(cfg, hc, policy, c)
 	if err != nil {
 		return err
@@ -291,6 +309,31 @@ func newCache(ctx context.Context, cfg *config.Cache, logger *slog.Logger) (*cac
 		logger.Warn("redis not reachable at start-up; serving from upstreams until it is", "error", err.Error())
 	}
 	return cache.New(cache.NewRedis(client), opts), client, nil
+}
+
+// newLimiters builds each provider's call budget, shared through Redis when rc is set (nil:
+// in this process). A provider whose rate is 0 has none.
+func newLimiters(cfg *config.Config, rc redis.UniversalClient, logger *slog.Logger) (map[invite.Provider]*ratelimit.Limiter, error) {
+	out := map[invite.Provider]*ratelimit.Limiter{}
+	for _, b := range []struct {
+		p     invite.Provider
+		rate  float64
+		burst int
+	}{
+		{invite.Redpanda, cfg.Redpanda.Rate, cfg.Redpanda.Burst},
+		{invite.Elastic, cfg.Elastic.Rate, cfg.Elastic.Burst},
+		{invite.Frontier, cfg.Frontier.Rate, cfg.Frontier.Burst},
+	} {
+		if b.rate == 0 {
+			continue
+		}
+		l, err := ratelimit.New(ratelimit.Options{Provider: b.p.Slug(), Rate: b.rate, Burst: b.burst, Redis: rc, Logger: logger})
+		if err != nil {
+			return nil, err
+		}
+		out[b.p] = l
+	}
+	return out, nil
 }
 
 // auditStream is the Redis Stream every replica of a deployment writes its audit trail to.

@@ -440,6 +440,36 @@ func TestDemoKeepsConfiguredTimeouts(t *testing.T) {
 	}
 }
 
+// TestBudgetFromTheEnvironment: -demo has no budgets unless one is set; one set refuses the
+// calls past it, at once, and /metrics counts them.
+func TestBudgetFromTheEnvironment(t *testing.T) {
+	addr, _ := startDemo(t, map[string]string{"INVITEGW_ELASTIC_RATE": "0.01", "INVITEGW_ELASTIC_BURST": "3", "INVITEGW_CACHE": "off"})
+	base := "http://" + addr
+	query := `{"query":"{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }"}`
+	// The demo's three Elastic organizations: a list each, within the burst of 3.
+	if status, body := post(t, base+"/graphql", query); status != 200 || strings.Contains(body, `"errors"`) {
+		t.Fatalf("first query: %d %s", status, body)
+	}
+	status, body := post(t, base+"/graphql", query)
+	if status != 200 || !strings.Contains(body, `"extensions":{"code":"UPSTREAM_RATE_LIMITED","provider":"ELASTIC"}`) {
+		t.Fatalf("second query, past the budget: %d %s", status, body)
+	}
+	_, metrics := get(t, base+"/metrics")
+	for _, want := range []string{
+		`invitegw_upstream_throttled_total{provider="elastic",reason="budget"} 3`,
+		`invitegw_upstream_throttled_total{provider="elastic",reason="held"} 0`,
+		`invitegw_upstream_rate_limit_holds_total{provider="elastic"} 0`,
+		`invitegw_rate_limiter_redis_errors_total{provider="elastic"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(metrics, `invitegw_upstream_throttled_total{provider="redpanda"`) {
+		t.Error("-demo has a Redpanda budget although none was set")
+	}
+}
+
 // TestAuditTrailInRedis: with Redis configured the audit trail is its stream, so every
 // replica and the next start read it; a refused mutation is an event too.
 func TestAuditTrailInRedis(t *testing.T) {

@@ -132,6 +132,12 @@ type Redpanda struct {
 	ClientSecret string        `env:"CLIENT_SECRET"`
 	// TokenURL is the OAuth2 token endpoint of the client credentials.
 	TokenURL string `env:"TOKEN_URL" envDefault:"https://auth.prd.cloud.redpanda.com/oauth/token"`
+	// Rate and Burst are the budget of calls to Redpanda, shared by every replica using one
+	// Redis (package ratelimit): Rate a second, Burst at once; a Rate of 0 turns it off.
+	// Redpanda publishes no number; these are the defaults of its own Terraform provider,
+	// 500 a minute with a burst of 50 (FACTS.md 1.8).
+	Rate  float64 `env:"RATE" envDefault:"8.333333"`
+	Burst int     `env:"BURST" envDefault:"50"`
 }
 
 // Enabled reports whether any Redpanda credential is set.
@@ -143,6 +149,11 @@ type Elastic struct {
 	URL           string        `env:"URL" envDefault:"https://api.elastic-cloud.com"`
 	APIKey        string        `env:"API_KEY"`
 	Organizations List          `env:"ORGANIZATIONS"`
+	// Rate and Burst are the budget of calls to Elastic Cloud, as Redpanda's. Elastic publishes
+	// no numbers (FACTS.md 2.6), so these are a guess on the gentle side: 600 a minute, 20 at
+	// once. Its x-ratelimit headers hold the calls if the real limit is lower.
+	Rate  float64 `env:"RATE" envDefault:"10"`
+	Burst int     `env:"BURST" envDefault:"20"`
 }
 
 // Enabled reports whether Elastic is configured at all.
@@ -160,6 +171,12 @@ type Frontier struct {
 	ClientID      string        `env:"CLIENT_ID"`
 	ClientSecret  string        `env:"CLIENT_SECRET"`
 	Organizations List          `env:"ORGANIZATIONS"`
+	// Rate and Burst are the budget of calls to Frontier, as Redpanda's. Frontier limits
+	// nothing itself (FACTS.md 3.6): this is a ceiling that keeps a stampede of cold requests
+	// from hammering a self-hosted deployment, well above what the gateway needs. Raise it, or
+	// set 0, for a deployment that takes more.
+	Rate  float64 `env:"RATE" envDefault:"50"`
+	Burst int     `env:"BURST" envDefault:"100"`
 }
 
 // Enabled reports whether Frontier is configured at all.
@@ -235,6 +252,14 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		if getenv("INVITEGW_SHUTDOWN_DRAIN") == "" {
 			c.ShutdownDrain = 0
 		}
+		// Its fakes limit nothing, and a budget would only make a demo under load look
+		// broken: none unless one is set.
+		for name, rate := range map[string]*float64{"INVITEGW_REDPANDA_RATE": &c.Redpanda.Rate,
+			"INVITEGW_ELASTIC_RATE": &c.Elastic.Rate, "INVITEGW_FRONTIER_RATE": &c.Frontier.Rate} {
+			if getenv(name) == "" {
+				*rate = 0
+			}
+		}
 		return c, nil
 	}
 	return c, c.Validate()
@@ -242,6 +267,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 
 // maxDuration bounds every duration setting: nothing here is meant to last a day.
 const maxDuration = 24 * time.Hour
+
+// Bounds of a provider's budget (INVITEGW_<PROVIDER>_RATE and _BURST): from one call a
+// hundred seconds to far more than any upstream takes.
+const (
+	minRate = 0.01
+	maxRate = 100_000
+)
 
 // checkRanges rejects values of the right type that make no sense.
 func (c *Config) checkRanges() error {
@@ -272,6 +304,18 @@ func (c *Config) checkRanges() error {
 	for name, n := range map[string]int{"INVITEGW_MAX_QUERY_TOKENS": c.MaxQueryTokens, "INVITEGW_MAX_QUERY_FIELDS": c.MaxQueryFields} {
 		if n != 0 && (n < 100 || n > 1_000_000) {
 			errs = append(errs, fmt.Errorf("config: %s must be a whole number from 100 to 1000000, got %d", name, n))
+		}
+	}
+	for _, b := range []struct {
+		provider string
+		rate     float64
+		burst    int
+	}{{"REDPANDA", c.Redpanda.Rate, c.Redpanda.Burst}, {"ELASTIC", c.Elastic.Rate, c.Elastic.Burst}, {"FRONTIER", c.Frontier.Rate, c.Frontier.Burst}} {
+		if b.rate != 0 && !(b.rate >= minRate && b.rate <= maxRate) {
+			errs = append(errs, fmt.Errorf("config: INVITEGW_%s_RATE must be 0 (off) or calls a second from %v to %v, got %v", b.provider, minRate, maxRate, b.rate))
+		}
+		if b.burst < 1 || b.burst > maxRate {
+			errs = append(errs, fmt.Errorf("config: INVITEGW_%s_BURST must be a whole number from 1 to %d, got %d", b.provider, maxRate, b.burst))
 		}
 	}
 	if c.AuditMaxEvents < 100 || c.AuditMaxEvents > 100_000_000 {

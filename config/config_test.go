@@ -38,10 +38,11 @@ func TestLoadValid(t *testing.T) {
 		ShutdownDrain:        5 * time.Second,
 		ShutdownTimeout:      10 * time.Second,
 		Redpanda: Redpanda{Timeout: 2 * time.Second, URL: "https://api.redpanda.com", ClientID: "id", ClientSecret: "secret",
-			TokenURL: "https://auth.prd.cloud.redpanda.com/oauth/token"},
-		Elastic: Elastic{Timeout: 5 * time.Second, URL: "https://api.elastic-cloud.com", APIKey: "key", Organizations: []string{"1004", "2098"}},
+			TokenURL: "https://auth.prd.cloud.redpanda.com/oauth/token", Rate: 8.333333, Burst: 50},
+		Elastic: Elastic{Timeout: 5 * time.Second, URL: "https://api.elastic-cloud.com", APIKey: "key", Organizations: []string{"1004", "2098"},
+			Rate: 10, Burst: 20},
 		Frontier: Frontier{Protocol: "rest", Timeout: 5 * time.Second, URL: "https://frontier.internal", Token: "tok",
-			Organizations: []string{"o1", "o2"}},
+			Organizations: []string{"o1", "o2"}, Rate: 50, Burst: 100},
 		Cache: Cache{TTLInvitations: 30 * time.Second, TTLDirectory: 5 * time.Minute, StaleGrace: 10 * time.Minute,
 			StaleWhileRevalidate: 30 * time.Second},
 		JWT:            JWT{ScopeClaim: "scope"},
@@ -142,6 +143,16 @@ func TestLoadErrors(t *testing.T) {
 			"INVITEGW_CORS_ORIGINS entries must be origins"},
 		{"timeout too short", map[string]string{"INVITEGW_ELASTIC_TIMEOUT": "1ms"}, []string{"-demo"},
 			"INVITEGW_ELASTIC_TIMEOUT must be between 100ms and 24h0m0s"},
+		{"rate not a number", map[string]string{"INVITEGW_REDPANDA_RATE": "500/min"}, []string{"-demo"},
+			`INVITEGW_REDPANDA_RATE must be a number, got "500/min"`},
+		{"rate negative", map[string]string{"INVITEGW_ELASTIC_RATE": "-1"}, []string{"-demo"},
+			"INVITEGW_ELASTIC_RATE must be 0 (off) or calls a second from 0.01 to 100000, got -1"},
+		{"rate too small to keep", map[string]string{"INVITEGW_FRONTIER_RATE": "0.001"}, []string{"-demo"},
+			"INVITEGW_FRONTIER_RATE must be 0 (off) or calls a second from 0.01 to 100000, got 0.001"},
+		{"burst zero", map[string]string{"INVITEGW_REDPANDA_BURST": "0"}, []string{"-demo"},
+			"INVITEGW_REDPANDA_BURST must be a whole number from 1 to 100000, got 0"},
+		{"burst not whole", map[string]string{"INVITEGW_ELASTIC_BURST": "2.5"}, []string{"-demo"},
+			`INVITEGW_ELASTIC_BURST must be a whole number, got "2.5"`},
 		{"introspection not a boolean", map[string]string{"INVITEGW_INTROSPECTION": "yes please"}, []string{"-demo"},
 			"INVITEGW_INTROSPECTION must be true or false"},
 		{"cache neither on nor off", map[string]string{"INVITEGW_CACHE": "disabled"}, []string{"-demo"},
@@ -286,6 +297,40 @@ func TestLoadShutdown(t *testing.T) {
 			}
 			if c.ShutdownDrain != tt.drain || c.ShutdownTimeout != tt.limit {
 				t.Fatalf("drain %v, timeout %v; want %v, %v", c.ShutdownDrain, c.ShutdownTimeout, tt.drain, tt.limit)
+			}
+		})
+	}
+}
+
+// TestLoadBudgets: the budgets' defaults, what setting them does, and -demo, whose fakes limit
+// nothing, without one unless it is set.
+func TestLoadBudgets(t *testing.T) {
+	type budget struct {
+		rate  float64
+		burst int
+	}
+	tests := []struct {
+		name                        string
+		args                        []string
+		env                         map[string]string
+		redpanda, elastic, frontier budget
+	}{
+		{"defaults", nil, map[string]string{"INVITEGW_REDPANDA_TOKEN": "t"}, budget{8.333333, 50}, budget{10, 20}, budget{50, 100}},
+		{"set", nil, map[string]string{"INVITEGW_REDPANDA_TOKEN": "t", "INVITEGW_REDPANDA_RATE": "2.5", "INVITEGW_REDPANDA_BURST": "5",
+			"INVITEGW_FRONTIER_RATE": "0"}, budget{2.5, 5}, budget{10, 20}, budget{0, 100}},
+		{"the demo has none", []string{"-demo"}, nil, budget{0, 50}, budget{0, 20}, budget{0, 100}},
+		{"the demo with one", []string{"-demo"}, map[string]string{"INVITEGW_ELASTIC_RATE": "1", "INVITEGW_ELASTIC_BURST": "3"},
+			budget{0, 50}, budget{1, 3}, budget{0, 100}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(tt.args, env(tt.env), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := [3]budget{{c.Redpanda.Rate, c.Redpanda.Burst}, {c.Elastic.Rate, c.Elastic.Burst}, {c.Frontier.Rate, c.Frontier.Burst}}
+			if want := [3]budget{tt.redpanda, tt.elastic, tt.frontier}; got != want {
+				t.Fatalf("budgets %v, want %v", got, want)
 			}
 		})
 	}

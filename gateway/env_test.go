@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/auth"
 	"github.com/invitegw/invitegw/cache"
@@ -22,6 +24,7 @@ import (
 	"github.com/invitegw/invitegw/idempotency"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
+	"github.com/invitegw/invitegw/ratelimit"
 	"github.com/invitegw/invitegw/tracing"
 	"github.com/invitegw/invitegw/upstream"
 	"github.com/invitegw/invitegw/upstream/elastic"
@@ -119,9 +122,20 @@ type envOptions struct {
 	transport func(http.RoundTripper) http.RoundTripper
 	// policy, when set, is given to every client (each provider its own copy).
 	policy func() *upstream.Policy
+	// budget, when set, keeps each provider's calls to a budget of its own (package
+	// ratelimit), added to policy's, logging to the gateway's log and on its clock.
+	budget *budget
 	// rpClientCredentials makes the gateway authenticate to Redpanda with client credentials
 	// instead of the static token: another credential for the same organization.
 	rpClientCredentials bool
+}
+
+// budget is a call budget per provider: rate a second, burst at once, shared through redis
+// when set.
+type budget struct {
+	rate  float64
+	burst int
+	redis redis.UniversalClient
 }
 
 // withDefaults fills in what o leaves unset, for the first gateway and for every other one.
@@ -176,28 +190,44 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	if o.transport != nil {
 		hc.Transport = o.transport(hc.Transport)
 	}
-	pol := func() *upstream.Policy { return nil }
-	if o.policy != nil {
-		pol = o.policy
+	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	pol := func(provider string) *upstream.Policy {
+		var p *upstream.Policy
+		if o.policy != nil {
+			p = o.policy()
+		}
+		if o.budget == nil {
+			return p
+		}
+		if p == nil {
+			p = &upstream.Policy{}
+		}
+		l, err := ratelimit.New(ratelimit.Options{Provider: provider, Rate: o.budget.rate, Burst: o.budget.burst, Redis: o.budget.redis,
+			Logger: logger, Now: e.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Limiter = l
+		return p
 	}
-	rpOpts := redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Timeout: upstreamTimeout, Token: rpToken, Policy: pol()}
+	rpOpts := redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Timeout: upstreamTimeout, Token: rpToken, Policy: pol("redpanda")}
 	if o.rpClientCredentials {
 		rpOpts = redpanda.Options{BaseURL: e.rpURL, HTTP: hc, Timeout: upstreamTimeout, ClientID: rpClientID, ClientSecret: rpClientSecret,
-			TokenURL: e.rpURL + "/oauth/token", Policy: pol()}
+			TokenURL: e.rpURL + "/oauth/token", Policy: pol("redpanda")}
 	}
 	rp, err := redpanda.NewClient(rpOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, Timeout: upstreamTimeout, APIKey: o.ecKey, Policy: pol()})
+	ec, err := elastic.NewClient(elastic.Options{BaseURL: e.ecURL, HTTP: hc, Timeout: upstreamTimeout, APIKey: o.ecKey, Policy: pol("elastic")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr, err := frontier.NewClient(frontier.Options{BaseURL: e.frURL, HTTP: hc, Timeout: upstreamTimeout, Token: frToken, Protocol: *frontierProtocol, Policy: pol()})
+	fr, err := frontier.NewClient(frontier.Options{BaseURL: e.frURL, HTTP: hc, Timeout: upstreamTimeout, Token: frToken, Protocol: *frontierProtocol,
+		Policy: pol("frontier")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var c *cache.Cache
 	if o.store != nil {
 		c = cache.New(o.store, cache.Options{Now: e.clock.Now, Logger: logger, BreakerOpenFor: 50 * time.Millisecond, StaleGrace: 10 * time.Minute,

@@ -1,5 +1,5 @@
 // Package metrics is invitegw's Prometheus instrumentation: GraphQL operations, upstream calls,
-// the cache, circuit breakers and dataloader batches, on a registry of its own (no global
+// the cache, circuit breakers, call budgets and dataloader batches, on a registry of its own (no global
 // state), served at /metrics.
 //
 // Label values never carry request data: operation names are kept only when they look like
@@ -22,6 +22,7 @@ import (
 
 	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/cache"
+	"github.com/invitegw/invitegw/ratelimit"
 )
 
 // Metrics holds the collectors.
@@ -188,6 +189,43 @@ func (m *Metrics) RegisterBreakers(states func() map[string]int) {
 	m.registry.MustRegister(&breakerCollector{states: states, desc: prometheus.NewDesc(
 		"invitegw_upstream_breaker_state", "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open.",
 		[]string{"provider"}, nil)})
+}
+
+// RegisterLimiters exports each provider's call budget (package ratelimit): the calls it
+// refused, by reason (budget: this gateway's budget was spent; held: the provider had said its
+// quota was), the answers that started a hold, and its failed Redis calls.
+func (m *Metrics) RegisterLimiters(stats func() map[string]ratelimit.Stats) {
+	m.registry.MustRegister(&limiterCollector{stats: stats,
+		throttled: prometheus.NewDesc("invitegw_upstream_throttled_total",
+			"Upstream calls not made, by provider and reason: budget (this gateway's budget for the provider was spent) or held (the provider had said its quota was).",
+			[]string{"provider", "reason"}, nil),
+		holds: prometheus.NewDesc("invitegw_upstream_rate_limit_holds_total",
+			"Answers by which a provider said its quota was spent (its rate-limit headers, or a 429), holding its calls.",
+			[]string{"provider"}, nil),
+		redisErrors: prometheus.NewDesc("invitegw_rate_limiter_redis_errors_total",
+			"Failed Redis calls of a provider's budget; each instance kept to the budget by itself meanwhile.",
+			[]string{"provider"}, nil),
+	})
+}
+
+type limiterCollector struct {
+	stats                         func() map[string]ratelimit.Stats
+	throttled, holds, redisErrors *prometheus.Desc
+}
+
+func (l *limiterCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- l.throttled
+	ch <- l.holds
+	ch <- l.redisErrors
+}
+
+func (l *limiterCollector) Collect(ch chan<- prometheus.Metric) {
+	for p, s := range l.stats() {
+		ch <- prometheus.MustNewConstMetric(l.throttled, prometheus.CounterValue, float64(s.Throttled), p, "budget")
+		ch <- prometheus.MustNewConstMetric(l.throttled, prometheus.CounterValue, float64(s.Held), p, "held")
+		ch <- prometheus.MustNewConstMetric(l.holds, prometheus.CounterValue, float64(s.Holds), p)
+		ch <- prometheus.MustNewConstMetric(l.redisErrors, prometheus.CounterValue, float64(s.RedisErrors), p)
+	}
 }
 
 type breakerCollector struct {

@@ -68,6 +68,14 @@ type Caller struct {
 	Policy *Policy
 	// DecodeOptions are the provider's own for its replies (see Decode); nil for none.
 	DecodeOptions jsonv2.Options
+	// CredentialID is the hash of the credential the calls are made with (see CredentialID):
+	// with Provider and BaseURL it names whose quota they spend (Tenant, Policy.Limiter).
+	CredentialID string
+	// RateLimitReset reads the provider's rate-limit headers of an answer, whatever its
+	// status: how long until the provider takes calls again when they say its quota is spent,
+	// else 0. Policy.Limiter then holds the provider's calls that long. Nil for a provider
+	// that sends none (a 429's Retry-After holds them either way).
+	RateLimitReset func(h http.Header) time.Duration
 }
 
 // Policy is what a deployment adds around each call of one provider. Each provider has its own
@@ -80,6 +88,11 @@ type Policy struct {
 	Retry *Retry
 	// Breaker fails calls fast while the provider is failing; nil for none.
 	Breaker *gobreaker.CircuitBreaker[struct{}]
+	// Limiter keeps the calls within the provider's rate budget; nil for none. It is asked
+	// before every attempt, retries included: a first attempt over budget fails at once with
+	// ErrThrottled (kind ErrRateLimited), and a retry over budget is not made (the call fails
+	// with the last attempt's error, as when the retry budget is spent).
+	Limiter Limiter
 }
 
 // Do sends one request and decodes a 2xx JSON body into out (if out is non-nil). in, when
@@ -190,8 +203,10 @@ func (c *Caller) do(ctx context.Context, op, method, path string, in, out any) e
 		if c.DecodeErr != nil {
 			c.DecodeErr(e, resp.Header, b)
 		}
+		c.hold(ctx, resp, e)
 		return e
 	}
+	c.hold(ctx, resp, nil)
 	if out == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return nil

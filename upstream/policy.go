@@ -90,13 +90,15 @@ func (b *Budget) withdraw() bool {
 
 // NewBreaker returns the circuit breaker of one provider: it opens after 5 failures in a row
 // (answers that say the upstream is unwell: 5xx, 429, timeouts, connection failures, broken
-// bodies), fails calls fast for openFor, then lets one call through to probe.
+// bodies), fails calls fast for openFor, then lets one call through to probe. A call the
+// Limiter refused counts neither way: the upstream was not asked.
 func NewBreaker(provider string, openFor time.Duration) *gobreaker.CircuitBreaker[struct{}] {
 	return gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        provider,
 		MaxRequests: 1,
 		Timeout:     openFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= 5 },
+		IsExcluded:  throttled,
 		IsSuccessful: func(err error) bool {
 			return err == nil || !(errors.Is(err, ErrUnavailable) || errors.Is(err, ErrTimeout) ||
 				errors.Is(err, ErrRateLimited) || errors.Is(err, ErrBadResponse))
@@ -108,10 +110,11 @@ func NewBreaker(provider string, openFor time.Duration) *gobreaker.CircuitBreake
 var errBreakerOpen = errors.New("circuit breaker open: not calling the upstream")
 
 // call runs one logical call under the policy: through the breaker, with retries when the
-// call may be repeated.
+// call may be repeated, each attempt within the limiter's budget. The limiter is asked inside
+// the breaker, so that an open breaker spends no budget (which replicas may share).
 func (c *Caller) call(ctx context.Context, op string, rp repeat, try func() error) error {
 	p := c.Policy
-	attempt := func() error { return c.retrying(ctx, rp, try) }
+	attempt := func() error { return c.retrying(ctx, op, rp, try) }
 	if p.Breaker == nil {
 		return attempt()
 	}
@@ -122,7 +125,10 @@ func (c *Caller) call(ctx context.Context, op string, rp repeat, try func() erro
 	return err
 }
 
-func (c *Caller) retrying(ctx context.Context, rp repeat, try func() error) error {
+func (c *Caller) retrying(ctx context.Context, op string, rp repeat, try func() error) error {
+	if err := c.admit(ctx, op); err != nil {
+		return err
+	}
 	r := c.Policy.Retry
 	if r == nil || !rp.ok {
 		return try()
@@ -132,8 +138,13 @@ func (c *Caller) retrying(ctx context.Context, rp repeat, try func() error) erro
 	}
 	// inDoubt: an earlier attempt may have done the work although it failed (see DoDelete).
 	inDoubt := false
+	var err error
 	for n := 0; ; n++ {
-		err := try()
+		// After the wait: a 429's hold (see Caller.hold) has passed by then.
+		if n > 0 && c.admit(ctx, op) != nil {
+			return err // the retry is not made: the call fails as its last attempt did
+		}
+		err = try()
 		var ue *Error
 		if inDoubt && rp.gone != nil && errors.As(err, &ue) && rp.gone(ue) {
 			return nil

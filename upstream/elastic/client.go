@@ -70,6 +70,7 @@ func NewClient(o Options) (*Client, error) {
 		return nil, err
 	}
 	auth := "ApiKey " + o.APIKey
+	credID := upstream.CredentialID(o.APIKey)
 	return &Client{
 		caller: upstream.Caller{
 			Provider: provider,
@@ -81,9 +82,11 @@ func NewClient(o Options) (*Client, error) {
 				r.Header.Set("Authorization", auth)
 				return nil
 			},
-			DecodeErr: decodeError,
+			DecodeErr:      decodeError,
+			CredentialID:   credID,
+			RateLimitReset: rateLimitReset,
 		},
-		credID: upstream.CredentialID(o.APIKey),
+		credID: credID,
 	}, nil
 }
 

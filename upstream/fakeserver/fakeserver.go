@@ -1,9 +1,9 @@
 // Package fakeserver is the plumbing the fake upstream servers share: per-route call counters, a
 // record of the requests received (method, escaped path, query, body), fault injection (the next
 // N calls fail with a status, answer after a delay, answer a 200 whose body is not JSON, drop the
-// connection halfway through the body, or do their work and lose the reply) and a hook that runs
-// before every request, so tests can assert call counts, requests and failure handling against
-// real sockets.
+// connection halfway through the body, or do their work and lose the reply), headers sent with
+// every answer, and a hook that runs before every request, so tests can assert call counts,
+// requests and failure handling against real sockets.
 //
 // The fakes serve -demo too, so this package is linked into the gateway binary: it must not
 // import testing (upstream's TestNoTestingInBinary checks). Helpers that need a *testing.T live
@@ -15,6 +15,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -104,6 +105,7 @@ type Recorder struct {
 	rnd      *rand.Rand // draws chaos faults; guarded by mu
 	onRecv   func(route string, r *http.Request)
 	lastAuth map[string]string
+	header   http.Header // sent with every answer (SetHeader)
 }
 
 // NewRecorder returns a Recorder that writes injected failures with writeErr.
@@ -114,6 +116,7 @@ func NewRecorder(writeErr ErrorWriter) *Recorder {
 		paths:    map[string]int{},
 		faults:   map[string][]Fault{},
 		lastAuth: map[string]string{},
+		header:   http.Header{},
 	}
 }
 
@@ -128,6 +131,9 @@ func (rec *Recorder) Wrap(route string, h http.HandlerFunc) http.HandlerFunc {
 		rec.record(Request{Route: route, Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery, Body: body})
 		fault, hasFault := rec.popFault(route)
 		delay, hook := rec.delay, rec.onRecv
+		for k, v := range rec.header {
+			w.Header()[k] = slices.Clone(v)
+		}
 		rec.mu.Unlock()
 
 		if hook != nil {
@@ -303,6 +309,19 @@ func (rec *Recorder) SetDelay(d time.Duration) {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.delay = d
+}
+
+// SetHeader makes every answer of every route, injected failures included, carry the header
+// name: value, until it is set again; an empty value removes it. A route may still set the
+// same header itself, which then wins.
+func (rec *Recorder) SetHeader(name, value string) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if value == "" {
+		rec.header.Del(name)
+		return
+	}
+	rec.header.Set(name, value)
 }
 
 // OnRequest sets a hook that runs at the start of every request, before faults and delays.

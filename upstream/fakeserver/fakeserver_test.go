@@ -482,3 +482,31 @@ func TestChaos(t *testing.T) {
 		t.Fatalf("rate 0: %d of 30 calls were healthy", good)
 	}
 }
+
+func TestSetHeader(t *testing.T) {
+	ts := newTestServer(t)
+	header := func(route string) string {
+		t.Helper()
+		resp, err := http.Get(ts.url + "/" + route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.Header.Get("Ratelimit")
+	}
+	if got := header("a"); got != "" {
+		t.Fatalf("before SetHeader: Ratelimit %q", got)
+	}
+	ts.rec.SetHeader("Ratelimit", "limit=500, remaining=0, reset=2")
+	ts.rec.FailNext("b", 1, http.StatusTooManyRequests)
+	for _, route := range []string{"a", "b"} {
+		if got := header(route); got != "limit=500, remaining=0, reset=2" {
+			t.Errorf("GET /%s: Ratelimit %q, want the header set on every route, a failure's too", route, got)
+		}
+	}
+	ts.rec.SetHeader("Ratelimit", "")
+	if got := header("a"); got != "" {
+		t.Fatalf("after removing it: Ratelimit %q", got)
+	}
+}

@@ -108,12 +108,14 @@ func NewClient(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	credID := upstream.CredentialID(auth)
 	caller := upstream.Caller{
-		Provider: provider,
-		BaseURL:  base,
-		HTTP:     upstream.HTTPClientOr(o.HTTP),
-		Policy:   o.Policy,
-		Timeout:  o.Timeout,
+		Provider:     provider,
+		BaseURL:      base,
+		HTTP:         upstream.HTTPClientOr(o.HTTP),
+		Policy:       o.Policy,
+		Timeout:      o.Timeout,
+		CredentialID: credID,
 	}
 	var t transport
 	switch protocol {
@@ -122,7 +124,7 @@ func NewClient(o Options) (*Client, error) {
 	default:
 		t = newREST(caller, auth)
 	}
-	return &Client{t: t, protocol: protocol, credID: upstream.CredentialID(auth), baseURL: base}, nil
+	return &Client{t: t, protocol: protocol, credID: credID, baseURL: base}, nil
 }
 
 // authorization is the Authorization header value for o's credential.

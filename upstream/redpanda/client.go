@@ -149,6 +149,7 @@ func NewClient(o Options) (*Client, error) {
 		}, hc, max(minTokenTimeout, timeout))
 		material = "client_credentials\x00" + o.ClientID + "\x00" + o.ClientSecret
 	}
+	credID := upstream.CredentialID(material)
 	return &Client{
 		caller: upstream.Caller{
 			Provider:  provider,
@@ -159,10 +160,12 @@ func NewClient(o Options) (*Client, error) {
 			Authorize: authorize,
 			DecodeErr: decodeError,
 			// Timestamps: see lenientTime.
-			DecodeOptions: decodeOptions,
+			DecodeOptions:  decodeOptions,
+			CredentialID:   credID,
+			RateLimitReset: rateLimitReset,
 		},
 		tokens:       tokens,
-		credID:       upstream.CredentialID(material),
+		credID:       credID,
 		maxListBytes: maxListBytes,
 	}, nil
 }

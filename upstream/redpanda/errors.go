@@ -105,7 +105,9 @@ func codeName(raw json.RawMessage) string {
 // rateLimitReset reads the reset of Redpanda's rate-limit header, "limit=<n>, remaining=<n>,
 // reset=<seconds>" (FACTS.md 1.8; Terraform reads it as gRPC metadata `ratelimit`, which
 // grpc-gateway would forward as Grpc-Metadata-Ratelimit). It is used only when remaining is 0:
-// otherwise the limit is not what stopped the call.
+// otherwise the limit is not what stopped the call. It is also the Caller's RateLimitReset, so
+// that any answer saying remaining=0 holds the next calls until the reset, as Terraform's
+// provider waits then, instead of spending them on 429s.
 func rateLimitReset(h http.Header) time.Duration {
 	v := h.Get("Ratelimit")
 	if v == "" {

@@ -63,8 +63,10 @@
 //   - Timestamps are written in UTC as "2006-01-02T15:04:05+00:00" (the documented example
 //     form), with fractional seconds only when seeded.
 //   - Rate limits are not enforced. Every answer carries x-ratelimit-interval "60s",
-//     x-ratelimit-limit "1000" and an x-ratelimit-remaining that counts down per request and
-//     stops at 0 (header names documented, values invented).
+//     x-ratelimit-limit "1000" and an x-ratelimit-remaining that counts down per request,
+//     stops at 0, and starts again from 1000 once the window (60 s on Options.Now's clock from
+//     its start) is over (header names documented; values, and when a window starts,
+//     invented). SetRateLimitRemaining sets what the next answer says.
 //   - Injected failures (Recorder.FailNext) answer a BasicFailedReply whose code depends on the
 //     status: 400 root.invalid_data, 401 root.unauthorized, 403 root.invalid_authentication,
 //     404 organization.not_found (all seen in the spec), 429 root.rate_limit_exceeded with
@@ -102,6 +104,9 @@ const (
 	RateLimitLimit    = 1000
 )
 
+// rateLimitWindow is RateLimitInterval as a duration.
+const rateLimitWindow = 60 * time.Second
+
 // Invitation is a seeded invitation.
 type Invitation struct {
 	Token     string
@@ -137,7 +142,8 @@ type Server struct {
 
 	mu        sync.Mutex
 	orgs      map[string]*organization
-	remaining int
+	remaining int       // calls left in the rate-limit window, before this answer's
+	window    time.Time // when the window started
 }
 
 type organization struct {
@@ -162,6 +168,7 @@ func New(o Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.window = s.now()
 	s.Recorder = fakeserver.NewRecorder(s.writeInjected)
 	s.mux.HandleFunc("GET /api/v1/organizations/{organization_id}/invitations",
 		s.Wrap("ListInvitations", s.listInvitations))
@@ -177,6 +184,15 @@ func New(o Options) *Server {
 
 // ServeHTTP makes the fake an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// SetRateLimitRemaining makes the next answer say n calls are left in the window (x-ratelimit-
+// remaining), and the ones after count down from there as usual; the window starts again now.
+// A test sets 0 to see what a client does before Elastic's 429s would begin.
+func (s *Server) SetRateLimitRemaining(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window, s.remaining = s.now(), n+1
+}
 
 // AddOrganization adds an organization, or renames an existing one (keeping its invitations).
 func (s *Server) AddOrganization(id, name string) {
@@ -588,6 +604,9 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	s.mu.Lock()
+	if now := s.now(); now.Sub(s.window) >= rateLimitWindow {
+		s.window, s.remaining = now, RateLimitLimit
+	}
 	if s.remaining > 0 {
 		s.remaining--
 	}

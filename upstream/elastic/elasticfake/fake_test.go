@@ -446,6 +446,38 @@ func TestRateLimitHeaders(t *testing.T) {
 	}
 }
 
+func TestRateLimitWindow(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	s := New(Options{APIKey: key, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	s.AddOrganization("42", "Acme")
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	remaining := func() string {
+		t.Helper()
+		return get(t, srv, "/api/v1/organizations/42", "ApiKey "+key).header.Get("X-Ratelimit-Remaining")
+	}
+	steps := []struct {
+		name string
+		do   func()
+		want []string // what the next answers say
+	}{
+		{"counts down", func() {}, []string{"999", "998"}},
+		{"set to 0 stays at 0", func() { s.SetRateLimitRemaining(0) }, []string{"0", "0"}},
+		{"set to 2 counts down from it", func() { s.SetRateLimitRemaining(2) }, []string{"2", "1", "0", "0"}},
+		{"within the window nothing changes", func() { mu.Lock(); now = now.Add(59 * time.Second); mu.Unlock() }, []string{"0"}},
+		{"a new window starts over", func() { mu.Lock(); now = now.Add(time.Second); mu.Unlock() }, []string{"999", "998"}},
+	}
+	for _, st := range steps {
+		st.do()
+		for i, want := range st.want {
+			if got := remaining(); got != want {
+				t.Errorf("%s: answer %d says %s left, want %s", st.name, i+1, got, want)
+			}
+		}
+	}
+}
+
 func TestDefaultAPIKey(t *testing.T) {
 	s := New(Options{})
 	s.AddOrganization("1", "One")

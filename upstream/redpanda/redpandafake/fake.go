@@ -96,7 +96,10 @@
 //     not invent one). dataplane_id appears only when set.
 //   - GetCurrentOrganization answers {id, name, auth0_id:"", mfa_enforced:false}; the two
 //     nullable fields are left out. auth0_id's value is invented.
-//   - Rate limits are not enforced and no rate-limit header is sent.
+//   - Rate limits are not enforced and no rate-limit header is sent unless a test sets one
+//     with Recorder.SetHeader, e.g. SetHeader(RateLimitHeader, "limit=500, remaining=0,
+//     reset=2"): Terraform's provider reads this `ratelimit` metadata (FACTS.md 1.8), but when
+//     and under which name the control plane sends it over HTTP is not documented.
 //   - Injected failures (Recorder.FailNext) answer an rpc.Status whose code matches the status
 //     (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED with REASON_TOKEN_INVALID and WWW-Authenticate,
 //     403 PERMISSION_DENIED, 404 NOT_FOUND, 409 ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED with
@@ -159,6 +162,11 @@ const (
 	ReasonRateLimitExceeded = "REASON_RATE_LIMIT_EXCEEDED"
 	ReasonInvalidPageToken  = "REASON_INVALID_PAGE_TOKEN"
 )
+
+// RateLimitHeader is the header Terraform's provider reads Redpanda's rate limit from,
+// "limit=<n>, remaining=<n>, reset=<seconds>" (FACTS.md 1.8). The fake sends it only when a test
+// sets it (Recorder.SetHeader).
+const RateLimitHeader = "Ratelimit"
 
 // HelpNoToken is the Help link Redpanda attaches to a missing-token error (documented example).
 const HelpNoToken = "Please ensure you have a valid token to authenticate against the API. " +
