@@ -22,6 +22,7 @@ import (
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/gateway"
 	"github.com/invitegw/invitegw/idempotency"
+	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
 	"github.com/invitegw/invitegw/ratelimit"
@@ -109,6 +110,8 @@ type envOptions struct {
 	jwt     *auth.JWTOptions
 	// auditStore keeps the audit trail; nil: the gateway's own in-memory one.
 	auditStore audit.Store
+	// views, when set, keeps the loaders' views (the gateway's own otherwise).
+	views *loaders.Views
 	// gqlgenPages turns package render off; metrics, when set, is the gateway's.
 	gqlgenPages bool
 	metrics     *metrics.Metrics
@@ -251,6 +254,9 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	t.Cleanup(func() { _ = authn.Close() })
 	opts := gateway.Options{Providers: set, Logger: logger, Now: e.clock.Now, Introspection: !o.noIntrospection, GraphiQL: !o.noIntrospection,
 		Auth: authn, AuditStore: o.auditStore, Idempotency: o.idempotency, GQLGenPages: o.gqlgenPages, Metrics: o.metrics, CORSOrigins: o.corsOrigins, RequestTimeout: o.requestTimeout, Tracing: o.tracing}
+	if o.views != nil {
+		opts.Loaders = &loaders.Options{Wait: loaders.DefaultOptions.Wait, Views: o.views}
+	}
 	if c != nil {
 		opts.APQ = c.APQ()
 		opts.ResponseCache = !o.noResponseCache

@@ -107,6 +107,10 @@ func New(o Options) (http.Handler, error) {
 	if o.Metrics != nil {
 		loaderOpts.ObserveBatch = o.Metrics.ObserveBatch
 	}
+	if loaderOpts.Views == nil && o.Providers.Cached() {
+		// Without a cache every request decodes new lists: a view would never be reused.
+		loaderOpts.Views = loaders.NewViews(loaders.DefaultViews, loaders.ViewTTL)
+	}
 	if o.RequestTimeout <= 0 {
 		return nil, fmt.Errorf("gateway: RequestTimeout must be positive, got %v", o.RequestTimeout)
 	}

@@ -81,3 +81,44 @@ func (h *worstFirst) Pop() any {
 	h.invs = h.invs[:n]
 	return x
 }
+
+// PageSorted is PageOf for invitations already sorted (Sort): the page is found by binary
+// search, O(log n + first), and TotalCount is len(invs). Views keep their matches sorted. The page starts after
+// the position named by the cursor `after`, so it stays correct when invitations are added or
+// removed between requests. TotalCount counts every invitation in invs.
+func PageSorted(invs []*Invitation, first int, after *string) (*Connection[*Invitation], error) {
+	if first < 1 || first > MaxFirst {
+		return nil, Errorf(CodeBadUserInput, "first must be between 1 and %d, got %d", MaxFirst, first)
+	}
+	start := 0
+	if after != nil {
+		pos, err := DecodeCursor(*after)
+		if err != nil {
+			return nil, err
+		}
+		// The first invitation that sorts after the cursor position.
+		start, _ = slices.BinarySearchFunc(invs, pos, func(inv *Invitation, p cursorPos) int {
+			if c := p.createdAt.Compare(inv.CreatedAt); c != 0 {
+				return c
+			}
+			if inv.ID <= p.id {
+				return -1
+			}
+			return 1
+		})
+	}
+	end := min(start+first, len(invs))
+	conn := &Connection[*Invitation]{
+		Edges:      make([]Edge[*Invitation], 0, end-start),
+		TotalCount: len(invs),
+		PageInfo:   PageInfo{HasNextPage: end < len(invs), HasPreviousPage: start > 0},
+	}
+	for i := start; i < end; i++ {
+		conn.Edges = append(conn.Edges, Edge[*Invitation]{Cursor: EncodeCursor(invs[i]), Node: invs[i]})
+	}
+	if len(conn.Edges) > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
+	}
+	return conn, nil
+}

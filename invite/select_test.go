@@ -20,7 +20,7 @@ func randomInvitations(r *rand.Rand, n int) []*Invitation {
 	return out
 }
 
-// TestPageOfIsPaginate: on unsorted input PageOf cuts exactly the page paginate cuts from the
+// TestPageOfIsPaginate: on unsorted input PageOf cuts exactly the page PageSorted cuts from the
 // sorted input, for every page size and for cursors inside, between and outside the data.
 func TestPageOfIsPaginate(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -41,7 +41,7 @@ func TestPageOfIsPaginate(t *testing.T) {
 		}
 		for _, first := range []int{1, 2, 10, 50, 100} {
 			for _, after := range cursors {
-				want, err1 := paginate(sorted, first, after)
+				want, err1 := PageSorted(sorted, first, after)
 				shuffled := slices.Clone(invs)
 				r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 				got, err2 := PageOf(shuffled, first, after)
@@ -73,7 +73,7 @@ func BenchmarkPage(b *testing.B) {
 			for b.Loop() {
 				copy(buf, invs)
 				Sort(buf)
-				if _, err := paginate(buf, 50, nil); err != nil {
+				if _, err := PageSorted(buf, 50, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -88,45 +88,4 @@ func BenchmarkPage(b *testing.B) {
 			}
 		})
 	}
-}
-
-// paginate is the reference PageOf is checked against: one page cut from invs, which must
-// already be sorted (Sort), by binary search. The page starts after
-// the position named by the cursor `after`, so it stays correct when invitations are added or
-// removed between requests. TotalCount counts every invitation in invs.
-func paginate(invs []*Invitation, first int, after *string) (*Connection[*Invitation], error) {
-	if first < 1 || first > MaxFirst {
-		return nil, Errorf(CodeBadUserInput, "first must be between 1 and %d, got %d", MaxFirst, first)
-	}
-	start := 0
-	if after != nil {
-		pos, err := DecodeCursor(*after)
-		if err != nil {
-			return nil, err
-		}
-		// The first invitation that sorts after the cursor position.
-		start, _ = slices.BinarySearchFunc(invs, pos, func(inv *Invitation, p cursorPos) int {
-			if c := p.createdAt.Compare(inv.CreatedAt); c != 0 {
-				return c
-			}
-			if inv.ID <= p.id {
-				return -1
-			}
-			return 1
-		})
-	}
-	end := min(start+first, len(invs))
-	conn := &Connection[*Invitation]{
-		Edges:      make([]Edge[*Invitation], 0, end-start),
-		TotalCount: len(invs),
-		PageInfo:   PageInfo{HasNextPage: end < len(invs), HasPreviousPage: start > 0},
-	}
-	for i := start; i < end; i++ {
-		conn.Edges = append(conn.Edges, Edge[*Invitation]{Cursor: EncodeCursor(invs[i]), Node: invs[i]})
-	}
-	if len(conn.Edges) > 0 {
-		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
-		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
-	}
-	return conn, nil
 }

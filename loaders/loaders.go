@@ -31,6 +31,8 @@ type Options struct {
 	Wait time.Duration
 	// ObserveBatch, if set, sees the size of every batch (for metrics).
 	ObserveBatch func(loader string, keys int)
+	// Views, if set, keeps filters' matches across requests (see Views).
+	Views *Views
 }
 
 // DefaultOptions are the tuned defaults.
@@ -38,7 +40,8 @@ var DefaultOptions = Options{Wait: time.Millisecond}
 
 // Loaders is one request's loader set.
 type Loaders struct {
-	set *providers.Set
+	set   *providers.Set
+	views *Views
 
 	invitations   *dataloader.Loader[invite.Source, []invite.Invitation]
 	organizations *dataloader.Loader[invite.Source, *invite.Organization]
@@ -55,7 +58,7 @@ type Loaders struct {
 
 // New builds a fresh loader set for one request.
 func New(set *providers.Set, o Options) *Loaders {
-	l := &Loaders{set: set}
+	l := &Loaders{set: set, views: o.Views}
 	bySource := func(src invite.Source) invite.Provider { return src.Provider }
 	frontier := func(string) invite.Provider { return invite.Frontier }
 	// Each loader's batch is full once it holds every key it could ever be asked for, and

@@ -17,14 +17,19 @@ import (
 // and returns the matches sorted (invite.Sort). A failing source drops out of the result and
 // adds one error per failed provider, so the caller can answer with partial data. The lookups
 // js asks for start at once, beside the lists (see prefetch).
+// The result is shared with other requests (Views): read it, never change it.
 func (l *Loaders) Invitations(ctx context.Context, f *invite.Filter, now time.Time, js Joins) ([]*invite.Invitation, []error) {
-	out, errs := l.matches(ctx, f, now, js)
-	invite.Sort(out)
-	return out, errs
+	vw, _, errs := l.matches(ctx, f, now, js)
+	if vw == nil {
+		return nil, errs
+	}
+	return vw.sortedMatches(), errs
 }
 
-// matches is Invitations in no particular order.
-func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, js Joins) ([]*invite.Invitation, []error) {
+// matches is the view of the invitations f matches at now: kept from an earlier request of
+// the process when the same lists were matched (kept is true), else matched now and kept
+// for the next. Nil when nothing could be loaded to match.
+func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, js Joins) (vw *view, kept bool, _ []error) {
 	var sources []invite.Source
 	for _, src := range l.set.Sources() {
 		if f.Wants(src) {
@@ -41,7 +46,7 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 		org, err := l.Organization(ctx, invite.Source{Provider: invite.Redpanda})
 		if err != nil {
 			errs.add(invite.Redpanda, err)
-			return nil, errs.list
+			return nil, false, errs.list
 		}
 		redpandaOrg = org.OrgID
 	}
@@ -56,6 +61,10 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 		lists[i] = list
 		n += len(list)
 	}
+	key := viewKey(f, sources)
+	if vw := l.views.get(key, lists, redpandaOrg, now); vw != nil {
+		return vw, true, errs.list
+	}
 	// Pointers into the loaded lists, which nobody changes: sorting 600 invitations by value
 	// copied a quarter of a megabyte around.
 	out := make([]*invite.Invitation, 0, n)
@@ -66,7 +75,12 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 			}
 		}
 	}
-	return out, errs.list
+	vw = &view{lists: lists, redpandaOrg: redpandaOrg, matches: out}
+	if len(f.Statuses) > 0 {
+		vw.until = statusesUntil(lists, now)
+	}
+	l.views.put(key, vw)
+	return vw, false, errs.list
 }
 
 // start adds keys to ld's batch and returns their thunks without waiting. dataloader's
@@ -169,9 +183,18 @@ func (l *Loaders) Page(ctx context.Context, f *invite.Filter, first int, after *
 	if _, err := invite.PageOf(nil, first, after); err != nil {
 		return nil, nil, err
 	}
-	// The page is selected, not sorted out of every match (invite.PageOf).
-	invs, errs := l.matches(ctx, f, now, js)
-	page, err := invite.PageOf(invs, first, after)
+	// A view read again is sorted once and paged by binary search; the first time, the page is
+	// selected without sorting every match (invite.PageOf).
+	vw, kept, errs := l.matches(ctx, f, now, js)
+	var page *invite.Connection[*invite.Invitation]
+	switch {
+	case vw == nil:
+		page, err = invite.PageOf(nil, first, after)
+	case kept:
+		page, err = invite.PageSorted(vw.sortedMatches(), first, after)
+	default:
+		page, err = invite.PageOf(vw.matches, first, after)
+	}
 	if err != nil {
 		return nil, errs, err
 	}

@@ -16,6 +16,9 @@ const (
 	kindGroups       = "groups"
 )
 
+// Cached reports whether the set's reads go through a cache (else every read is a fetch).
+func (s *Set) Cached() bool { return s.responses != nil }
+
 // Responses is the response cache of everything this set reads; nil without a cache.
 func (s *Set) Responses() *cache.Responses { return s.responses }
 
