@@ -107,15 +107,15 @@ func New(o Options) (http.Handler, error) {
 	if o.Metrics != nil {
 		loaderOpts.ObserveBatch = o.Metrics.ObserveBatch
 	}
-	if loaderOpts.Views == nil && o.Providers.Cached() {
-		// Without a cache every request decodes new lists: a view would never be reused.
-		loaderOpts.Views = loaders.NewViews(loaders.DefaultViews, loaders.ViewTTL)
-	}
 	if o.RequestTimeout <= 0 {
 		return nil, fmt.Errorf("gateway: RequestTimeout must be positive, got %v", o.RequestTimeout)
 	}
 	if o.Providers == nil {
 		return nil, errors.New("gateway: Providers is required")
+	}
+	if loaderOpts.Views == nil && o.Providers.Cached() {
+		// Without a cache every request decodes new lists: a view would never be reused.
+		loaderOpts.Views = loaders.NewViews(loaders.DefaultViews, loaders.ViewTTL)
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
