@@ -221,7 +221,7 @@ func waitHTTP(ctx context.Context, c *child, url string, d time.Duration) error 
 }
 
 // startRedis runs a private redis-server on a free loopback port, without persistence, and
-// waits until it answers PING.
+// waits until it answers PING. It returns a client of database 0 and the server's address.
 func (s *supervisor) startRedis(ctx context.Context, dir string) (*child, *redis.Client, string, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -245,7 +245,7 @@ func (s *supervisor) startRedis(ctx context.Context, dir string) (*child, *redis
 		err := rdb.Ping(pctx).Err()
 		cancel()
 		if err == nil {
-			return c, rdb, "redis://" + addr + "/0", nil
+			return c, rdb, addr, nil
 		}
 		if c.exited() || time.Now().After(deadline) || ctx.Err() != nil {
 			_ = rdb.Close()

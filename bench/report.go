@@ -70,7 +70,17 @@ type report struct {
 	cold        *coldRun
 	entities    *entitiesRun
 	soak        *soakRun
+	scales      []*scaleRun
 	wrong       []string // answers that differed between servers
+	data        dataSet  // the main tables'
+	took        []partTime
+	total       time.Duration
+}
+
+// partTime is how long one part of the run took.
+type partTime struct {
+	name string
+	d    time.Duration
 }
 
 func (r *report) badResponses() int {
@@ -88,6 +98,12 @@ func (r *report) badResponses() int {
 	}
 	if r.soak != nil {
 		n += r.soak.bad
+	}
+	for _, s := range r.scales {
+		n += len(s.wrong)
+		for _, m := range s.measurements() {
+			n += m.bad
+		}
 	}
 	return n
 }
@@ -116,9 +132,10 @@ func (r *report) markdown() string {
 	p("- **Machine:** nproc %d, %s, Linux %s\n", m.nproc, m.cpu, m.kernel)
 	p("- **Go:** %s; **load generator:** %s, on the same machine\n", m.goVer, m.vegeta)
 	p("- **Date:** %s\n", m.date.Format("2006-01-02 15:04 MST"))
+	p("- **Run time:** %s (%s)\n", r.total.Round(time.Second), r.partTimes())
 	p("- **Idle cost:** %s. A cold query's own work runs in such bursts, after each upstream reply.\n", m.idle)
-	p("- **Data:** 3 fake upstreams in the benchmark process on loopback: Redpanda (1 organization, %d invites over 6 pages), Elastic (%d organizations, %d invitations), Frontier %s (%d organizations, %d invitations): 12 organizations, 600 invitations. Every upstream call is answered after %s.\n",
-		redpandaInvites, elasticOrgs, elasticOrgs*elasticPerOrg, o.frontierProtocol, frontierOrgs, frontierOrgs*frontierPerOrg, o.fakeDelay)
+	p("- **Data:** 3 fake upstreams in the benchmark process on loopback, Frontier speaking %s: %s. Every upstream call is answered after %s. The scale table adds larger sets.\n",
+		o.frontierProtocol, r.data, o.fakeDelay)
 	p("- **Query:** `%s` (answer: %d bytes, every response compared with it byte for byte)\n", benchQuery, r.answerBytes)
 	p("- **Servers:** invitegw built with `go build` and run as its own process; the baseline is `bench` itself, answering the pre-serialized answer from a plain `net/http` handler, in its own process.\n\n")
 
@@ -191,7 +208,9 @@ func (r *report) markdown() string {
 		p("Not run; `go run ./bench -soak 2m` (or `make bench BENCHFLAGS='-soak 2m'`) adds a 2-minute fixed-rate run that checks RSS stays within 10%%.\n\n")
 	}
 
-	p("## Targets (issue 6)\n\n| target | measured | |\n|---|---|---|\n")
+	r.scaleMarkdown(p)
+
+	p("## Targets\n\n| target | measured | |\n|---|---|---|\n")
 	if r.memory != nil && base != nil {
 		rr := r.memory.peak.rps() / base.peak.rps()
 		p("| warm, in memory: ≥ 40%% of the baseline's req/s | %.0f%% | %s |\n", 100*rr, verdict(rr >= 0.40))
@@ -224,6 +243,7 @@ func (r *report) markdown() string {
 	} else {
 		p("| RSS flat (within 10%%) over a 2-minute fixed-rate run | not run (`-soak 2m`) | |\n")
 	}
+	r.scaleTargets(p)
 	p("\n")
 
 	bad := r.badResponses()
@@ -249,6 +269,7 @@ func (r *report) markdown() string {
 				p("- _entities: `%s`\n", s)
 			}
 		}
+		r.moreWrong(p)
 		p("\n")
 	}
 	return w.String()
@@ -272,3 +293,115 @@ func joinInts(xs []int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// printf writes a part of the report.
+type printf = func(format string, args ...any)
+
+func (r *report) partTimes() string {
+	s := make([]string, len(r.took))
+	for i, t := range r.took {
+		s[i] = fmt.Sprintf("%s %s", t.name, t.d.Round(time.Second))
+	}
+	return strings.Join(s, ", ")
+}
+
+// cpuMs is a measurement's CPU milliseconds per request (its CPU seconds per 1,000).
+func cpuMs(x *measurement) float64 { return x.cpuPer1k }
+
+func (r *report) scaleMarkdown(p printf) {
+	if len(r.scales) == 0 {
+		return
+	}
+	o := r.opts
+	sizes := make([]string, len(r.scales))
+	for i, s := range r.scales {
+		sizes[i] = thousands(s.data.invitations)
+	}
+	p("## Scale: %s invitations\n\n", strings.Join(sizes, ", "))
+	p("Each data set is the main one multiplied (`newDataSet` in `bench/dataset.go`): Redpanda's one organization holds more invites over more pages, and Elastic and Frontier have more organizations with more invitations each; the seed depends only on the size, so a set is the same in every run. Each gets fakes of its own (the %s set reuses the main ones), a Redis database of its own, and four gateways with a warm data cache: the **warm hit** (response cache on) and the **executing path** (`INVITEGW_CACHE_RESPONSES=off`: every request runs GraphQL over the cached lists), each in memory and in Redis, beside a baseline answering that set's answer. Every response is compared with the set's answer byte for byte.\n\n",
+		thousands(baseInvitations))
+	p("| invitations | organizations | Redpanda pages | seeding the fakes | first query, in memory | first query, Redis | answer |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range r.scales {
+		p("| %s | %d | %d | %s | %s | %s | %d bytes |\n", thousands(s.data.invitations), s.data.organizations(), s.data.redpandaPages(),
+			seconds(s.seeded), seconds(s.fillMemory), seconds(s.fillRedis), s.answerBytes)
+	}
+	p("\nThe first query fetches every list from the fakes (Redpanda's pages one after the other, each answered after %s) with three gateways filling at once (the two in memory and the first in Redis; the second in Redis reads what the first stored).\n\n", o.fakeDelay)
+	p("| invitations | server | peak req/s | × baseline | CPU ms per request | × baseline | peak RSS | upstream calls | wrong responses |\n|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range r.scales {
+		base := s.baseline
+		for _, x := range s.measurements() {
+			_, label, _ := strings.Cut(x.name, ": ")
+			p("| %s | %s | %.0f | %s | %.3f | %s | %.1f MiB | %d | %d of %d |\n", thousands(s.data.invitations), label,
+				x.peak.rps(), ratio(x.peak.rps(), base.peak.rps()), cpuMs(x), ratio(cpuMs(x), cpuMs(base)),
+				mib(x.hwmKiB), x.upstream, x.bad, x.requests)
+		}
+	}
+	sp := o.scalePlan
+	p("\n- **Peak:** one closed-loop run of %s at %s requests in flight after a %s warm-up (shorter than the main table's, so a little noisier).\n", sp.peak, joinInts(sp.concurrency), sp.warmup)
+	p("- **CPU:** utime+stime from `/proc/<pid>/stat` over a %s fixed-rate run at half the server's peak, per request; peak RSS is `VmHWM` after all its runs.\n\n", sp.half)
+	first, last := r.scales[0], r.scales[len(r.scales)-1]
+	if len(r.scales) > 1 {
+		p("Per-request CPU by data set, and the largest against the smallest:\n\n| path |")
+		for _, s := range r.scales {
+			p(" %s |", thousands(s.data.invitations))
+		}
+		p(" %s ÷ %s |\n|---|", thousands(last.data.invitations), thousands(first.data.invitations))
+		for range r.scales {
+			p("--:|")
+		}
+		p("--:|\n")
+		for k, name := range []string{"baseline", "warm hit, in memory", "executing, in memory", "warm hit, Redis", "executing, Redis"} {
+			p("| %s |", name)
+			for _, s := range r.scales {
+				p(" %.3f ms |", cpuMs(s.measurements()[k]))
+			}
+			p(" %s |\n", ratio(cpuMs(last.measurements()[k]), cpuMs(first.measurements()[k])))
+		}
+		p("\n")
+	}
+}
+
+func (r *report) scaleTargets(p printf) {
+	if len(r.scales) == 0 {
+		return
+	}
+	for _, s := range r.scales {
+		if s.data.invitations == baseInvitations {
+			c := cpuMs(s.memExec)
+			p("| executing path at %s invitations, in memory: ≤ 0.8 ms CPU per 50-node query (scale table; Redis: %.3f ms) | %.3f ms | %s |\n",
+				thousands(baseInvitations), cpuMs(s.redisExec), c, verdict(c <= 0.8))
+		}
+	}
+	if len(r.scales) < 2 {
+		return
+	}
+	first, last := r.scales[0], r.scales[len(r.scales)-1]
+	for k, name := range []string{"warm hit, in memory", "executing, in memory", "warm hit, Redis", "executing, Redis"} {
+		a, b := cpuMs(first.measurements()[k+1]), cpuMs(last.measurements()[k+1])
+		p("| %s: CPU per request within 1.5× from %s to %s invitations | %.3f → %.3f ms: %s | %s |\n", name,
+			thousands(first.data.invitations), thousands(last.data.invitations), a, b, ratio(b, a), verdict(b <= 1.5*a))
+	}
+	n, reqs := 0, 0
+	for _, s := range r.scales {
+		for _, m := range s.measurements()[1:] {
+			n, reqs = n+m.upstream, reqs+m.measured
+		}
+	}
+	p("| scale table, warm: 0 upstream calls | %d over %d requests | %s |\n", n, reqs, verdict(n == 0))
+}
+
+// moreWrong lists the wrong answers of the scale table.
+func (r *report) moreWrong(p printf) {
+	for _, s := range r.scales {
+		for _, w := range s.wrong {
+			p("- %s\n", w)
+		}
+		for _, m := range s.measurements() {
+			for _, b := range m.badSamples {
+				p("- %s: `%s`\n", m.name, b)
+			}
+		}
+	}
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
