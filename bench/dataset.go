@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/invitegw/invitegw/demo"
@@ -211,9 +212,44 @@ func (u *upstreams) count() callCount {
 	return c
 }
 
+// inFlight is how many upstream calls the fakes are answering now.
+func (u *upstreams) inFlight() int64 {
+	var n int64
+	for _, p := range u.providers {
+		n += p.distinct.inFlight.Load()
+	}
+	return n
+}
+
+// settle waits until the fakes have answered every call and received none for quiet: the
+// background refreshes that requests started have ended. It gives up after limit.
+func (u *upstreams) settle(ctx context.Context, quiet, limit time.Duration) error {
+	t0 := time.Now()
+	last, since := u.calls(), t0
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+		now := time.Now()
+		if n := u.calls(); n != last || u.inFlight() > 0 {
+			last, since = n, now
+		} else if now.Sub(since) >= quiet {
+			return nil
+		}
+		if now.Sub(t0) > limit {
+			return fmt.Errorf("bench: the fakes were still called %s after the last request", limit)
+		}
+	}
+}
+
 // distinct counts the distinct requests a fake answers (method, path, query and, for a POST,
-// the body), so that a repeated call for one resource shows up as calls > distinct.
+// the body), so that a repeated call for one resource shows up as calls > distinct, and the
+// requests it is answering now.
 type distinct struct {
+	inFlight atomic.Int64
+
 	mu   sync.Mutex
 	seen map[string]bool
 	// onRequest, if set, sees every request with its body.
@@ -242,6 +278,8 @@ func (d *distinct) wrap(h http.Handler) http.Handler {
 		d.mu.Lock()
 		d.seen[key] = true
 		d.mu.Unlock()
+		d.inFlight.Add(1)
+		defer d.inFlight.Add(-1)
 		h.ServeHTTP(w, r)
 	})
 }

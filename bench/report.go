@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,6 +72,7 @@ type report struct {
 	entities    *entitiesRun
 	soak        *soakRun
 	scales      []*scaleRun
+	expiry      *expiryReport
 	wrong       []string // answers that differed between servers
 	data        dataSet  // the main tables'
 	took        []partTime
@@ -103,6 +105,11 @@ func (r *report) badResponses() int {
 		n += len(s.wrong)
 		for _, m := range s.measurements() {
 			n += m.bad
+		}
+	}
+	if x := r.expiry; x != nil {
+		for _, e := range append(slices.Clone(x.runs), x.baseline) {
+			n += e.bad
 		}
 	}
 	return n
@@ -209,6 +216,7 @@ func (r *report) markdown() string {
 	}
 
 	r.scaleMarkdown(p)
+	r.expiryMarkdown(p)
 
 	p("## Targets\n\n| target | measured | |\n|---|---|---|\n")
 	if r.memory != nil && base != nil {
@@ -244,6 +252,7 @@ func (r *report) markdown() string {
 		p("| RSS flat (within 10%%) over a 2-minute fixed-rate run | not run (`-soak 2m`) | |\n")
 	}
 	r.scaleTargets(p)
+	r.expiryTargets(p)
 	p("\n")
 
 	bad := r.badResponses()
@@ -390,7 +399,46 @@ func (r *report) scaleTargets(p printf) {
 	p("| scale table, warm: 0 upstream calls | %d over %d requests | %s |\n", n, reqs, verdict(n == 0))
 }
 
-// moreWrong lists the wrong answers of the scale table.
+func (r *report) expiryMarkdown(p printf) {
+	x := r.expiry
+	if x == nil {
+		return
+	}
+	p("## First request after expiry\n\n")
+	p("Gateways whose invitation lists live %s (`INVITEGW_CACHE_TTL_INVITATIONS`; directory lookups an hour), over the %s-invitation fakes answering after %s. %d rounds: each gateway in turn, once %s has passed since its lists were last fetched, gets one request (the **first after expiry**, timed); then, once the fakes have gone quiet (the refresh it set off has ended), one request that executes over the fresh data and fills the response cache, and %d **warm hits** (timed). The baseline gets one request a round from the same client. Every response is compared with the answer byte for byte. With stale-while-revalidate the first request is answered at once from the expired lists and the refresh runs after it; the response cache keeps no answer built from an expired copy, so that request executes the query (the executing path of the scale table) rather than being answered from the response cache. Without it, the request waits for the refresh.\n\n",
+		x.ttl, thousands(r.data.invitations), r.opts.fakeDelay, x.rounds, x.ttl+expiryMargin, hitsPerRound)
+	p("| server | first after expiry, p50 | p99 | warm hit, p50 | p99 | first ÷ warm hit (p50, p99) | first × baseline (p50, p99) | upstream calls per refresh | wrong responses |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	base := x.baseline
+	for _, e := range x.runs {
+		p("| %s | %s | %s | %s | %s | %s, %s | %s, %s | %s | %d |\n", e.name,
+			ms(percentile(e.first, 50)), ms(percentile(e.first, 99)), ms(percentile(e.hits, 50)), ms(percentile(e.hits, 99)),
+			ratio(float64(percentile(e.first, 50)), float64(percentile(e.hits, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(e.hits, 99))),
+			ratio(float64(percentile(e.first, 50)), float64(percentile(base.first, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(base.first, 99))),
+			intRange(e.refreshCalls), e.bad)
+	}
+	p("| %s, one request a round | %s | %s | | | | 1.00×, 1.00× | - | %d |\n\n", base.name, ms(percentile(base.first, 50)), ms(percentile(base.first, 99)), base.bad)
+	if len(x.runs) > 0 {
+		p("The last refresh of the first gateway, by route: %s.\n\n", strings.Join(x.runs[0].byRoute, ", "))
+	}
+}
+
+func (r *report) expiryTargets(p printf) {
+	x := r.expiry
+	if x == nil {
+		return
+	}
+	for _, e := range x.runs {
+		if slices.Contains(e.env, "INVITEGW_CACHE_STALE_WHILE_REVALIDATE=0s") {
+			continue
+		}
+		p99 := percentile(e.first, 99)
+		p("| first request after expiry looks like a warm hit, %s: waits on no upstream call (p99 < %s, one upstream call) | p99 %s (p50 %s× the warm hit's) | %s |\n",
+			strings.TrimPrefix(e.name, "invitegw, "), r.opts.fakeDelay, ms(p99),
+			strings.TrimSuffix(ratio(float64(percentile(e.first, 50)), float64(percentile(e.hits, 50))), "×"), verdict(p99 < r.opts.fakeDelay))
+	}
+}
+
+// moreWrong lists the wrong answers of the scale table and of the first requests after expiry.
 func (r *report) moreWrong(p printf) {
 	for _, s := range r.scales {
 		for _, w := range s.wrong {
@@ -402,6 +450,24 @@ func (r *report) moreWrong(p printf) {
 			}
 		}
 	}
+	if x := r.expiry; x != nil {
+		for _, e := range append(slices.Clone(x.runs), x.baseline) {
+			for _, b := range e.badSamples {
+				p("- first request after expiry, %s: `%s`\n", e.name, b)
+			}
+		}
+	}
+}
+
+// intRange is the smallest and largest of sorted, or the one value they share.
+func intRange(sorted []int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	if sorted[0] == sorted[len(sorted)-1] {
+		return fmt.Sprint(sorted[0])
+	}
+	return fmt.Sprintf("%d..%d", sorted[0], sorted[len(sorted)-1])
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
