@@ -194,6 +194,7 @@ func (u *upstreams) calls() int {
 // callCount is what the fakes saw for some GraphQL requests.
 type callCount struct {
 	calls, distinct int
+	most            int      // the most calls of any one distinct request
 	byRoute         []string // "Redpanda ListUserInvites 6", in provider and route order
 }
 
@@ -202,7 +203,9 @@ func (u *upstreams) count() callCount {
 	var c callCount
 	for _, p := range u.providers {
 		c.calls += p.rec.TotalCalls()
-		c.distinct += p.distinct.count()
+		n, most := p.distinct.count()
+		c.distinct += n
+		c.most = max(c.most, most)
 		for _, r := range p.routes {
 			if n := p.rec.Calls(r); n > 0 {
 				c.byRoute = append(c.byRoute, fmt.Sprintf("%s %s %d", p.name, r, n))
@@ -251,12 +254,12 @@ type distinct struct {
 	inFlight atomic.Int64
 
 	mu   sync.Mutex
-	seen map[string]bool
+	seen map[string]int // calls of each distinct request
 	// onRequest, if set, sees every request with its body.
 	onRequest func(r *http.Request, body []byte)
 }
 
-func newDistinct() *distinct { return &distinct{seen: map[string]bool{}} }
+func newDistinct() *distinct { return &distinct{seen: map[string]int{}} }
 
 func (d *distinct) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +279,7 @@ func (d *distinct) wrap(h http.Handler) http.Handler {
 			d.onRequest(r, body)
 		}
 		d.mu.Lock()
-		d.seen[key] = true
+		d.seen[key]++
 		d.mu.Unlock()
 		d.inFlight.Add(1)
 		defer d.inFlight.Add(-1)
@@ -284,10 +287,14 @@ func (d *distinct) wrap(h http.Handler) http.Handler {
 	})
 }
 
-func (d *distinct) count() int {
+// count is how many distinct requests there were, and the most calls of one of them.
+func (d *distinct) count() (n, most int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.seen)
+	for _, c := range d.seen {
+		most = max(most, c)
+	}
+	return len(d.seen), most
 }
 
 func (d *distinct) reset() {

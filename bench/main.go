@@ -11,13 +11,15 @@
 //   - scale (scale.go): the warm hit and the executing path, in memory and in Redis, over data
 //     sets of 600, 6,000 and 60,000 invitations, each beside a baseline of its own;
 //   - expiry (expiry.go): the first request after the invitation lists expire, with and
-//     without stale-while-revalidate, next to warm hits, and the upstream calls of each refresh.
+//     without stale-while-revalidate, next to warm hits, and the upstream calls of each refresh;
+//   - replicas (replicas.go): upstream calls per TTL window under steady load, 1 and 3
+//     replicas on one Redis.
 //
 // It writes bench/RESULTS.md and exits 1 if any response was wrong.
 //
-//	go run ./bench                  # what `make bench` runs; about 7 minutes
+//	go run ./bench                  # what `make bench` runs; about 8 minutes
 //	go run ./bench -soak 2m         # also check that RSS stays flat over a 2-minute fixed-rate run
-//	go run ./bench -only expiry     # one part (main, scale, expiry); prints the report
+//	go run ./bench -only expiry     # one part (main, scale, expiry, replicas); prints the report
 //	go run ./bench -h               # durations, concurrency, data sets, the cold variant's config
 //
 // Everything listens on 127.0.0.1 and every process it starts is stopped when it ends, fails
@@ -64,14 +66,17 @@ type options struct {
 	coldOnly         bool
 	parts            parts
 
-	scales       []dataSet // the scale table's data sets
-	scalePlan    plan
-	expiryRounds int
-	expiryTTL    time.Duration
+	scales         []dataSet // the scale table's data sets
+	scalePlan      plan
+	expiryRounds   int
+	expiryTTL      time.Duration
+	replicaTTL     time.Duration
+	replicaWindows int
+	replicaRate    int
 }
 
 // partNames are the parts of a full run, in the order they run.
-var partNames = []string{"main", "scale", "expiry"}
+var partNames = []string{"main", "scale", "expiry", "replicas"}
 
 // parts are the parts of the run to do, by name.
 type parts map[string]bool
@@ -127,7 +132,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.vegeta, "vegeta", "", "vegeta binary (default: on PATH, else installed with go install)")
 	fs.StringVar(&o.frontierProtocol, "frontier-protocol", "rest", "the API the Frontier fake speaks: rest or connect")
 	fs.BoolVar(&o.coldOnly, "cold-only", false, "only the cold requests one at a time, against the floors; prints a summary and writes no results (seconds, not minutes)")
-	only := fs.String("only", strings.Join(partNames, ","), "the parts to run: main (the tables at 600 invitations), scale, expiry; with fewer than all, the report is printed and written only with -out")
+	only := fs.String("only", strings.Join(partNames, ","), "the parts to run: main (the tables at 600 invitations), scale, expiry, replicas; with fewer than all, the report is printed and written only with -out")
 	scales := fs.String("scales", "600,6000,60000", "the scale table's data sets, in invitations (multiples of 600); empty for none")
 	fs.DurationVar(&o.scalePlan.warmup, "scale-warmup", time.Second, "scale table: closed-loop warm-up per server, not measured")
 	fs.DurationVar(&o.scalePlan.peak, "scale-peak", 3*time.Second, "scale table: the closed-loop run for the peak rate")
@@ -137,6 +142,9 @@ func parseFlags(args []string) (options, error) {
 	scaleConc := fs.Int("scale-concurrency", 4, "scale table: requests in flight in the closed-loop run")
 	fs.IntVar(&o.expiryRounds, "expiry-rounds", 20, "first request after expiry: rounds of waiting past the TTL and sending one request")
 	fs.DurationVar(&o.expiryTTL, "expiry-ttl", time.Second, "first request after expiry: the gateways' INVITEGW_CACHE_TTL_INVITATIONS")
+	fs.DurationVar(&o.replicaTTL, "replica-ttl", 3*time.Second, "replicas: the gateways' INVITEGW_CACHE_TTL_INVITATIONS")
+	fs.IntVar(&o.replicaWindows, "replica-windows", 3, "replicas: how many times the data expires during each run (it lasts this many TTLs and a half)")
+	fs.IntVar(&o.replicaRate, "replica-rate", 150, "replicas: requests per second over all replicas")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -169,8 +177,8 @@ func parseFlags(args []string) (options, error) {
 	if *scaleConc < 1 || o.scalePlan.warmup <= 0 || o.scalePlan.peak <= 0 || o.scalePlan.half <= 0 {
 		return o, errors.New("bench: -scale-concurrency, -scale-warmup, -scale-peak and -scale-half must be positive")
 	}
-	if o.expiryRounds < 1 || o.expiryTTL < time.Second {
-		return o, errors.New("bench: -expiry-rounds must be positive, and -expiry-ttl at least 1s (invitegw's least TTL)")
+	if o.expiryRounds < 1 || o.expiryTTL < time.Second || o.replicaTTL < time.Second || o.replicaWindows < 1 || o.replicaRate < 1 {
+		return o, errors.New("bench: -expiry-rounds, -replica-windows and -replica-rate must be positive, and -expiry-ttl and -replica-ttl at least 1s (invitegw's least TTL)")
 	}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -271,7 +279,7 @@ func run(ctx context.Context, opts options) (err error) {
 		name string
 		run  func(context.Context, string, *report) error
 	}{
-		{"main", b.mainTables}, {"scale", b.scaleTable}, {"expiry", b.expiryTable},
+		{"main", b.mainTables}, {"scale", b.scaleTable}, {"expiry", b.expiryTable}, {"replicas", b.replicaTable},
 	}
 	for _, part := range parts {
 		if !opts.parts[part.name] {
@@ -512,6 +520,8 @@ func moduleRoot(ctx context.Context) (string, error) {
 const (
 	dbMain = iota
 	dbExpiry
+	dbOneReplica
+	dbThreeReplicas
 	dbScale // and up: one for each data set of the scale table
 )
 

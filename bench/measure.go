@@ -53,7 +53,7 @@ func (o options) mainPlan() plan {
 // calls are those ups counted meanwhile.
 func (b *bench) measure(ctx context.Context, ups *upstreams, p plan, name, url string, proc *child, expect []byte) (*measurement, error) {
 	m := &measurement{name: name}
-	s := shot{url: url, bodyFile: b.bodyFile, expect: expect}
+	s := shot{urls: []string{url}, bodyFile: b.bodyFile, expect: expect}
 	warm := s
 	warm.workers, warm.duration = 4, p.warmup
 	o, err := attack(ctx, b.sup, b.vegeta, warm)
@@ -329,7 +329,7 @@ func (b *bench) soak(ctx context.Context, url string, proc *child, expect []byte
 		}
 	}()
 	b.logf("soak: %d req/s for %s", rate, b.opts.soak)
-	o, err := attack(ctx, b.sup, b.vegeta, shot{url: url, bodyFile: b.bodyFile, expect: expect, rate: rate, duration: b.opts.soak, maxWorkers: 128})
+	o, err := attack(ctx, b.sup, b.vegeta, shot{urls: []string{url}, bodyFile: b.bodyFile, expect: expect, rate: rate, duration: b.opts.soak, maxWorkers: 128})
 	close(stop)
 	got := <-samples
 	if err != nil {

@@ -73,6 +73,7 @@ type report struct {
 	soak        *soakRun
 	scales      []*scaleRun
 	expiry      *expiryReport
+	replicas    *replicaReport
 	wrong       []string // answers that differed between servers
 	data        dataSet  // the main tables'
 	took        []partTime
@@ -110,6 +111,11 @@ func (r *report) badResponses() int {
 	if x := r.expiry; x != nil {
 		for _, e := range append(slices.Clone(x.runs), x.baseline) {
 			n += e.bad
+		}
+	}
+	if x := r.replicas; x != nil {
+		for _, run := range x.runs {
+			n += run.bad
 		}
 	}
 	return n
@@ -217,6 +223,7 @@ func (r *report) markdown() string {
 
 	r.scaleMarkdown(p)
 	r.expiryMarkdown(p)
+	r.replicaMarkdown(p)
 
 	p("## Targets\n\n| target | measured | |\n|---|---|---|\n")
 	if r.memory != nil && base != nil {
@@ -253,6 +260,7 @@ func (r *report) markdown() string {
 	}
 	r.scaleTargets(p)
 	r.expiryTargets(p)
+	r.replicaTargets(p)
 	p("\n")
 
 	bad := r.badResponses()
@@ -438,7 +446,38 @@ func (r *report) expiryTargets(p printf) {
 	}
 }
 
-// moreWrong lists the wrong answers of the scale table and of the first requests after expiry.
+func (r *report) replicaMarkdown(p printf) {
+	x := r.replicas
+	if x == nil {
+		return
+	}
+	d := r.data
+	lists := d.redpandaPages() + d.elasticOrgs + d.frontierOrgs
+	p("## Upstream calls per TTL window, 1 and 3 replicas on one Redis\n\n")
+	p("Gateways whose invitation lists live %s (directory lookups an hour) on one redis-server (a database of their own each run), over the %s-invitation fakes: first 1, then 3 replicas, each run the same steady load spread over the replicas in turn for %d TTLs and a half after the lists were filled, so that they expire %d times; the fakes count every call until the last refresh has ended. One refresh of every list is %d calls (Redpanda's %d pages, %d Elastic and %d Frontier lists).\n\n",
+		x.ttl, thousands(d.invitations), x.windows, x.windows, lists, d.redpandaPages(), d.elasticOrgs, d.frontierOrgs)
+	p("| replicas | load | requests | upstream calls | per TTL window | most calls of one resource | calls by route | wrong responses |\n|--:|---|--:|--:|--:|--:|---|--:|\n")
+	for _, run := range x.runs {
+		p("| %d | %d req/s for %s | %d | %d | %.1f | %d | %s | %d |\n", run.replicas, run.rate, run.duration, run.requests,
+			run.calls.calls, x.perWindow(run), run.calls.most, strings.Join(run.calls.byRoute, ", "), run.bad)
+	}
+	if len(x.runs) == 2 {
+		p("\n3 replicas against 1: %s the upstream calls per TTL window.\n", ratio(x.perWindow(x.runs[1]), x.perWindow(x.runs[0])))
+	}
+	p("\n")
+}
+
+func (r *report) replicaTargets(p printf) {
+	x := r.replicas
+	if x == nil || len(x.runs) != 2 {
+		return
+	}
+	one, three := x.runs[0], x.runs[1]
+	p("| upstream calls per TTL window equal with 1 and 3 replicas on one Redis | %.1f and %.1f (%s) | %s |\n",
+		x.perWindow(one), x.perWindow(three), ratio(x.perWindow(three), x.perWindow(one)), verdict(one.calls.calls == three.calls.calls))
+}
+
+// moreWrong lists the wrong answers of the scale, expiry and replica parts.
 func (r *report) moreWrong(p printf) {
 	for _, s := range r.scales {
 		for _, w := range s.wrong {
@@ -454,6 +493,13 @@ func (r *report) moreWrong(p printf) {
 		for _, e := range append(slices.Clone(x.runs), x.baseline) {
 			for _, b := range e.badSamples {
 				p("- first request after expiry, %s: `%s`\n", e.name, b)
+			}
+		}
+	}
+	if x := r.replicas; x != nil {
+		for _, run := range x.runs {
+			for _, b := range run.badSamples {
+				p("- %d replicas: `%s`\n", run.replicas, b)
 			}
 		}
 	}
