@@ -17,7 +17,7 @@
 //
 // It writes bench/RESULTS.md and exits 1 if any response was wrong.
 //
-//	go run ./bench                  # what `make bench` runs; about 8 minutes
+//	go run ./bench                  # what `make bench` runs; about 5 minutes
 //	go run ./bench -soak 2m         # also check that RSS stays flat over a 2-minute fixed-rate run
 //	go run ./bench -only expiry     # one part (main, scale, expiry, replicas); prints the report
 //	go run ./bench -h               # durations, concurrency, data sets, the cold variant's config

@@ -225,7 +225,7 @@ func (r *report) markdown() string {
 	r.expiryMarkdown(p)
 	r.replicaMarkdown(p)
 
-	p("## Targets\n\n| target | measured | |\n|---|---|---|\n")
+	p("## Targets\n\nIssue 6's, then those of the scale table, the first request after expiry and the replicas.\n\n| target | measured | |\n|---|---|---|\n")
 	if r.memory != nil && base != nil {
 		rr := r.memory.peak.rps() / base.peak.rps()
 		p("| warm, in memory: ≥ 40%% of the baseline's req/s | %.0f%% | %s |\n", 100*rr, verdict(rr >= 0.40))
@@ -337,12 +337,12 @@ func (r *report) scaleMarkdown(p printf) {
 	p("## Scale: %s invitations\n\n", strings.Join(sizes, ", "))
 	p("Each data set is the main one multiplied (`newDataSet` in `bench/dataset.go`): Redpanda's one organization holds more invites over more pages, and Elastic and Frontier have more organizations with more invitations each; the seed depends only on the size, so a set is the same in every run. Each gets fakes of its own (the %s set reuses the main ones), a Redis database of its own, and four gateways with a warm data cache: the **warm hit** (response cache on) and the **executing path** (`INVITEGW_CACHE_RESPONSES=off`: every request runs GraphQL over the cached lists), each in memory and in Redis, beside a baseline answering that set's answer. Every response is compared with the set's answer byte for byte.\n\n",
 		thousands(baseInvitations))
-	p("| invitations | organizations | Redpanda pages | seeding the fakes | first query, in memory | first query, Redis | answer |\n|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("| invitations | organizations | Redpanda pages | seeding the fakes | first query, in memory | first query, Redis | Redpanda's pages at least | answer |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.scales {
-		p("| %s | %d | %d | %s | %s | %s | %d bytes |\n", thousands(s.data.invitations), s.data.organizations(), s.data.redpandaPages(),
-			seconds(s.seeded), seconds(s.fillMemory), seconds(s.fillRedis), s.answerBytes)
+		p("| %s | %d | %d | %s | %s | %s | %s | %d bytes |\n", thousands(s.data.invitations), s.data.organizations(), s.data.redpandaPages(),
+			seconds(s.seeded), seconds(s.fillMemory), seconds(s.fillRedis), seconds(time.Duration(s.data.redpandaPages())*o.fakeDelay), s.answerBytes)
 	}
-	p("\nThe first query fetches every list from the fakes (Redpanda's pages one after the other, each answered after %s) with three gateways filling at once (the two in memory and the first in Redis; the second in Redis reads what the first stored).\n\n", o.fakeDelay)
+	p("\nThe first query fetches every list from the fakes, Redpanda's pages one after the other, each answered after %s (so at least pages × %s), with three gateways filling at once (the two in memory and the first in Redis; the second in Redis reads what the first stored). The Redpanda fake sorts its whole list for every page it serves.\n\n", o.fakeDelay, o.fakeDelay)
 	p("| invitations | server | peak req/s | × baseline | CPU ms per request | × baseline | peak RSS | upstream calls | wrong responses |\n|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.scales {
 		base := s.baseline
@@ -385,8 +385,12 @@ func (r *report) scaleTargets(p printf) {
 	for _, s := range r.scales {
 		if s.data.invitations == baseInvitations {
 			c := cpuMs(s.memExec)
-			p("| executing path at %s invitations, in memory: ≤ 0.8 ms CPU per 50-node query (scale table; Redis: %.3f ms) | %.3f ms | %s |\n",
-				thousands(baseInvitations), cpuMs(s.redisExec), c, verdict(c <= 0.8))
+			main := ""
+			if r.memoryExec != nil {
+				main = fmt.Sprintf("; the main table's, over a longer run: %.3f ms", cpuMs(r.memoryExec))
+			}
+			p("| executing path at %s invitations, in memory: ≤ 0.8 ms CPU per 50-node query (scale table%s; in Redis: %.3f ms) | %.3f ms | %s |\n",
+				thousands(baseInvitations), main, cpuMs(s.redisExec), c, verdict(c <= 0.8))
 		}
 	}
 	if len(r.scales) < 2 {
