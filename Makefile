@@ -57,8 +57,9 @@ generate-check:
 run:
 	$(GO) run . -demo
 
-# Performance against a baseline and the issue 6 targets, on this machine, in one run (about
-# 4 minutes): writes bench/RESULTS.md, fails on any wrong response. Not part of `make test`.
+# Performance against a baseline and the issue 6 targets, at 600 to 60,000 invitations, after
+# expiry and with replicas, on this machine, in one run (about 5 minutes): writes
+# bench/RESULTS.md, fails on any wrong response. Not part of `make test`.
 # BENCHFLAGS='-soak 2m' adds the memory-flatness run; `go run ./bench -h` lists the flags.
 BENCHFLAGS ?=
 bench:

@@ -44,6 +44,13 @@ func post(ctx context.Context, hc *http.Client, url string, body []byte) (int, [
 	return resp.StatusCode, b, err
 }
 
+// timedPost sends the benchmark query once and times it.
+func (b *bench) timedPost(ctx context.Context, url string) (time.Duration, int, []byte, error) {
+	t0 := time.Now()
+	status, body, err := post(ctx, b.hc, url, []byte(benchQuery))
+	return time.Since(t0), status, body, err
+}
+
 // checkAnswer is the check of benchQuery's answer that the byte-for-byte comparisons rest on:
 // 200, no errors, 50 invitations with every field asked for.
 func checkAnswer(status int, body []byte) error {

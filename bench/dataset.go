@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/invitegw/invitegw/demo"
@@ -25,16 +26,58 @@ import (
 )
 
 // The fixed data set of issue 6: 3 providers, 12 organizations, 600 invitations, Redpanda's
-// list over 6 pages.
+// list over 6 pages. The larger sets of the scale table multiply it (see newDataSet).
 const (
-	redpandaInvites  = 150
+	baseInvitations  = 600
 	redpandaPageSize = 25    // the fake caps every page at this, so 150 invites take 6 pages
 	redpandaAsk      = "100" // the page_size a client asks for (the largest allowed)
-	elasticOrgs      = 6
-	elasticPerOrg    = 50
-	frontierOrgs     = 5
-	frontierPerOrg   = 30
 )
+
+// dataSet is the shape of the fakes' data: how many invitations each provider holds, over how
+// many organizations.
+type dataSet struct {
+	invitations     int
+	redpandaInvites int // Redpanda's one organization (a token reads one)
+	elasticOrgs     int
+	elasticPerOrg   int
+	frontierOrgs    int
+	frontierPerOrg  int
+}
+
+// newDataSet is the data set of n invitations, n a multiple of 600: issue 6's set (Redpanda
+// 150 invites, Elastic 6 organizations of 50, Frontier 5 of 30) scaled by f = n/600. Redpanda's
+// list grows f times (f times the pages); Elastic and Frontier get k times the organizations
+// and f/k times the invitations in each, k the largest divisor of f not above its square root
+// (6,000: twice the organizations, 5 times the invitations; 60,000: 10 and 10).
+func newDataSet(n int) (dataSet, error) {
+	if n < baseInvitations || n%baseInvitations != 0 {
+		return dataSet{}, fmt.Errorf("bench: a data set is a multiple of %d invitations, not %d", baseInvitations, n)
+	}
+	f := n / baseInvitations
+	k := 1
+	for d := 1; d*d <= f; d++ {
+		if f%d == 0 {
+			k = d
+		}
+	}
+	return dataSet{invitations: n, redpandaInvites: 150 * f,
+		elasticOrgs: 6 * k, elasticPerOrg: 50 * f / k, frontierOrgs: 5 * k, frontierPerOrg: 30 * f / k}, nil
+}
+
+// redpandaPages is how many pages Redpanda's list takes.
+func (d dataSet) redpandaPages() int {
+	return (d.redpandaInvites + redpandaPageSize - 1) / redpandaPageSize
+}
+
+// organizations counts every provider's organizations.
+func (d dataSet) organizations() int { return 1 + d.elasticOrgs + d.frontierOrgs }
+
+// String describes the set as the report does.
+func (d dataSet) String() string {
+	return fmt.Sprintf("Redpanda (1 organization, %d invites over %d pages), Elastic (%d organizations, %d invitations), Frontier (%d organizations, %d invitations): %d organizations, %d invitations",
+		d.redpandaInvites, d.redpandaPages(), d.elasticOrgs, d.elasticOrgs*d.elasticPerOrg, d.frontierOrgs, d.frontierOrgs*d.frontierPerOrg,
+		d.organizations(), d.invitations)
+}
 
 // Credentials of the fakes. They guard nothing but loopback sockets that live for one run.
 const (
@@ -55,6 +98,8 @@ type provider struct {
 
 // upstreams are the three fakes, seeded and serving on 127.0.0.1.
 type upstreams struct {
+	data      dataSet
+	seeded    time.Duration // how long seeding the fakes took
 	providers []*provider
 	// env points invitegw at the fakes.
 	env         []string
@@ -64,19 +109,21 @@ type upstreams struct {
 	recorder    *recorder // the requests of one cold query, for the fan-out floor
 }
 
-// startUpstreams seeds the fakes relative to now (so statuses are what the seed says for the
-// whole run) and serves them on loopback ports chosen by the OS. Every call waits delay.
-func startUpstreams(now time.Time, frontierProtocol string, delay time.Duration) (*upstreams, error) {
+// startUpstreams seeds the fakes with data relative to now (so statuses are what the seed says
+// for the whole run) and serves them on loopback ports chosen by the OS. Every call waits
+// delay. The seed depends on the set's size only, so a set is the same in every run.
+func startUpstreams(now time.Time, data dataSet, frontierProtocol string, delay time.Duration) (*upstreams, error) {
+	t0 := time.Now()
 	now = now.UTC().Truncate(time.Second)
-	rnd := rand.New(rand.NewPCG(6, 600))
+	rnd := rand.New(rand.NewPCG(6, uint64(data.invitations)))
 	rp := redpandafake.New(redpandafake.Options{Token: redpandaToken, OrgID: redpandaOrgID, OrgName: "Bench Streaming", MaxPageSize: redpandaPageSize})
 	ec := elasticfake.New(elasticfake.Options{APIKey: elasticAPIKey})
 	fr := frontierfake.New(frontierfake.Options{Token: frontierToken, Protocol: frontierProtocol})
-	seedRedpanda(rp, rnd, now)
-	ecOrgs := seedElastic(ec, rnd, now)
-	frOrgs := seedFrontier(fr, rnd, now)
+	seedRedpanda(rp, rnd, now, data)
+	ecOrgs := seedElastic(ec, rnd, now, data)
+	frOrgs := seedFrontier(fr, rnd, now, data)
 
-	u := &upstreams{timeline: &timeline{}, recorder: &recorder{}, providers: []*provider{
+	u := &upstreams{data: data, seeded: time.Since(t0), timeline: &timeline{}, recorder: &recorder{}, providers: []*provider{
 		{name: "Redpanda", rec: rp.Recorder, distinct: newDistinct(),
 			routes: []string{"Token", "ListUserInvites", "GetUserInvite", "UpdateUserInvite", "GetCurrentOrganization", "NotFound"}},
 		{name: "Elastic", rec: ec.Recorder, distinct: newDistinct(),
@@ -147,6 +194,7 @@ func (u *upstreams) calls() int {
 // callCount is what the fakes saw for some GraphQL requests.
 type callCount struct {
 	calls, distinct int
+	most            int      // the most calls of any one distinct request
 	byRoute         []string // "Redpanda ListUserInvites 6", in provider and route order
 }
 
@@ -155,7 +203,9 @@ func (u *upstreams) count() callCount {
 	var c callCount
 	for _, p := range u.providers {
 		c.calls += p.rec.TotalCalls()
-		c.distinct += p.distinct.count()
+		n, most := p.distinct.count()
+		c.distinct += n
+		c.most = max(c.most, most)
 		for _, r := range p.routes {
 			if n := p.rec.Calls(r); n > 0 {
 				c.byRoute = append(c.byRoute, fmt.Sprintf("%s %s %d", p.name, r, n))
@@ -165,16 +215,51 @@ func (u *upstreams) count() callCount {
 	return c
 }
 
+// inFlight is how many upstream calls the fakes are answering now.
+func (u *upstreams) inFlight() int64 {
+	var n int64
+	for _, p := range u.providers {
+		n += p.distinct.inFlight.Load()
+	}
+	return n
+}
+
+// settle waits until the fakes have answered every call and received none for quiet: the
+// background refreshes that requests started have ended. It gives up after limit.
+func (u *upstreams) settle(ctx context.Context, quiet, limit time.Duration) error {
+	t0 := time.Now()
+	last, since := u.calls(), t0
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+		now := time.Now()
+		if n := u.calls(); n != last || u.inFlight() > 0 {
+			last, since = n, now
+		} else if now.Sub(since) >= quiet {
+			return nil
+		}
+		if now.Sub(t0) > limit {
+			return fmt.Errorf("bench: the fakes were still called %s after the last request", limit)
+		}
+	}
+}
+
 // distinct counts the distinct requests a fake answers (method, path, query and, for a POST,
-// the body), so that a repeated call for one resource shows up as calls > distinct.
+// the body), so that a repeated call for one resource shows up as calls > distinct, and the
+// requests it is answering now.
 type distinct struct {
+	inFlight atomic.Int64
+
 	mu   sync.Mutex
-	seen map[string]bool
+	seen map[string]int // calls of each distinct request
 	// onRequest, if set, sees every request with its body.
 	onRequest func(r *http.Request, body []byte)
 }
 
-func newDistinct() *distinct { return &distinct{seen: map[string]bool{}} }
+func newDistinct() *distinct { return &distinct{seen: map[string]int{}} }
 
 func (d *distinct) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -194,16 +279,22 @@ func (d *distinct) wrap(h http.Handler) http.Handler {
 			d.onRequest(r, body)
 		}
 		d.mu.Lock()
-		d.seen[key] = true
+		d.seen[key]++
 		d.mu.Unlock()
+		d.inFlight.Add(1)
+		defer d.inFlight.Add(-1)
 		h.ServeHTTP(w, r)
 	})
 }
 
-func (d *distinct) count() int {
+// count is how many distinct requests there were, and the most calls of one of them.
+func (d *distinct) count() (n, most int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.seen)
+	for _, c := range d.seen {
+		most = max(most, c)
+	}
+	return len(d.seen), most
 }
 
 func (d *distinct) reset() {
@@ -315,9 +406,9 @@ func lifetime(rnd *rand.Rand, now time.Time, i int) (created, expires time.Time,
 	return created, now.Add(7*day + time.Duration(rnd.IntN(30*24*3600))*time.Second), false
 }
 
-func seedRedpanda(s *redpandafake.Server, rnd *rand.Rand, now time.Time) {
+func seedRedpanda(s *redpandafake.Server, rnd *rand.Rand, now time.Time, data dataSet) {
 	roles := []string{"Reader", "Writer", "Admin"}
-	for i := range redpandaInvites {
+	for i := range data.redpandaInvites {
 		created, expires, _ := lifetime(rnd, now, i)
 		rb := []redpandafake.RoleBinding{{RoleName: roles[i%3], ResourceType: "SCOPE_RESOURCE_TYPE_ORGANIZATION", ResourceID: redpandaOrgID}}
 		if i%4 == 1 {
@@ -332,14 +423,14 @@ func seedRedpanda(s *redpandafake.Server, rnd *rand.Rand, now time.Time) {
 }
 
 // seedElastic returns the organization IDs.
-func seedElastic(s *elasticfake.Server, rnd *rand.Rand, now time.Time) []string {
+func seedElastic(s *elasticfake.Server, rnd *rand.Rand, now time.Time, data dataSet) []string {
 	var ids []string
 	n := 0
-	for o := range elasticOrgs {
+	for o := range data.elasticOrgs {
 		id := fmt.Sprintf("%d", 1004245900+o*1111)
 		ids = append(ids, id)
 		s.AddOrganization(id, fmt.Sprintf("Bench Elastic %d", o+1))
-		for range elasticPerOrg {
+		for range data.elasticPerOrg {
 			created, expires, expired := lifetime(rnd, now, n)
 			inv := elasticfake.Invitation{
 				Token: hex.EncodeToString(demo.RandomBytes(rnd, 16)), Email: fmt.Sprintf("ec.user%03d@bench.example", n),
@@ -368,7 +459,7 @@ func seedElastic(s *elasticfake.Server, rnd *rand.Rand, now time.Time) []string 
 }
 
 // seedFrontier returns the organization IDs.
-func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time) []string {
+func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time, data dataSet) []string {
 	platform := []frontierfake.Role{
 		{ID: demo.UUID(rnd), Name: "app_organization_owner", Title: "Owner"},
 		{ID: demo.UUID(rnd), Name: "app_organization_manager", Title: "Admin"},
@@ -379,7 +470,7 @@ func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time) []strin
 	}
 	var ids []string
 	n := 0
-	for o := range frontierOrgs {
+	for o := range data.frontierOrgs {
 		id := demo.UUID(rnd)
 		ids = append(ids, id)
 		name := fmt.Sprintf("bench-frontier-%d", o+1)
@@ -393,7 +484,7 @@ func seedFrontier(s *frontierfake.Server, rnd *rand.Rand, now time.Time) []strin
 			groups = append(groups, grp.ID)
 			s.AddGroup(id, grp)
 		}
-		for range frontierPerOrg {
+		for range data.frontierPerOrg {
 			created, expires, _ := lifetime(rnd, now, n)
 			s.AddInvitation(id, frontierfake.Invitation{
 				ID: demo.UUID(rnd), UserID: fmt.Sprintf("fr.user%03d@bench.example", n), CreatedAt: created, ExpiresAt: expires,

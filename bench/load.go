@@ -50,9 +50,9 @@ func findVegeta(ctx context.Context, flagPath string, logf func(string, ...any))
 	return bin, nil
 }
 
-// shot is one vegeta run against one server.
+// shot is one vegeta run against one server, or against replicas of one in turn.
 type shot struct {
-	url      string
+	urls     []string      // vegeta sends to each in turn
 	bodyFile string        // the GraphQL request
 	expect   []byte        // the one right answer, byte for byte
 	rate     int           // requests per second; 0 is a closed loop of `workers` requests in flight
@@ -122,7 +122,11 @@ func attack(ctx context.Context, sup *supervisor, vegeta string, s shot) (*outco
 		}
 	}
 	cmd := exec.Command(vegeta, args...)
-	cmd.Stdin = strings.NewReader("POST " + s.url + "\n")
+	var targets strings.Builder
+	for _, u := range s.urls {
+		targets.WriteString("POST " + u + "\n\n")
+	}
+	cmd.Stdin = strings.NewReader(targets.String())
 	// A pipe of our own, not cmd.StdoutPipe: the supervisor Waits for every child as soon as
 	// it starts, and Wait closes a StdoutPipe when the process exits, which can be before the
 	// last results have been read ("read |0: file already closed").

@@ -6,12 +6,21 @@
 // against them (warm in-memory cache, warm Redis cache on a private redis-server, and cold),
 // and runs a baseline: this program again, answering the pre-serialized bytes of the same
 // answer, the fastest any GraphQL server could answer on this machine. vegeta drives each
-// with the same load; every response is compared byte for byte with the right answer. It
-// writes bench/RESULTS.md and exits 1 if any response was wrong.
+// with the same load; every response is compared byte for byte with the right answer. Then:
 //
-//	go run ./bench                  # what `make bench` runs; about 4 minutes
+//   - scale (scale.go): the warm hit and the executing path, in memory and in Redis, over data
+//     sets of 600, 6,000 and 60,000 invitations, each beside a baseline of its own;
+//   - expiry (expiry.go): the first request after the invitation lists expire, with and
+//     without stale-while-revalidate, next to warm hits, and the upstream calls of each refresh;
+//   - replicas (replicas.go): upstream calls per TTL window under steady load, 1 and 3
+//     replicas on one Redis.
+//
+// It writes bench/RESULTS.md and exits 1 if any response was wrong.
+//
+//	go run ./bench                  # what `make bench` runs; about 5 minutes
 //	go run ./bench -soak 2m         # also check that RSS stays flat over a 2-minute fixed-rate run
-//	go run ./bench -h               # durations, concurrency, the cold variant's config
+//	go run ./bench -only expiry     # one part (main, scale, expiry, replicas); prints the report
+//	go run ./bench -h               # durations, concurrency, data sets, the cold variant's config
 //
 // Everything listens on 127.0.0.1 and every process it starts is stopped when it ends, fails
 // or is interrupted.
@@ -55,7 +64,24 @@ type options struct {
 	vegeta           string
 	frontierProtocol string
 	coldOnly         bool
+	parts            parts
+
+	scales         []dataSet // the scale table's data sets
+	scalePlan      plan
+	expiryRounds   int
+	expiryTTL      time.Duration
+	replicaTTL     time.Duration
+	replicaWindows int
+	replicaRate    int
 }
+
+// partNames are the parts of a full run, in the order they run.
+var partNames = []string{"main", "scale", "expiry", "replicas"}
+
+// parts are the parts of the run to do, by name.
+type parts map[string]bool
+
+func (p parts) all() bool { return len(p) == len(partNames) }
 
 // warmEnv keeps everything cached for the whole run, so a warm run makes no upstream call.
 var warmEnv = []string{"INVITEGW_CACHE_TTL_INVITATIONS=1h", "INVITEGW_CACHE_TTL_DIRECTORY=1h"}
@@ -102,12 +128,57 @@ func parseFlags(args []string) (options, error) {
 	coldCompare := fs.String("cold-compare", "", "with -cold-only: settings added to -cold-env for a second cold gateway, measured in the same rounds (A/B)")
 	fs.StringVar(&o.coldCompareBin, "cold-compare-bin", "", "with -cold-only: run the second cold gateway from this invitegw binary (an older build, say) instead of this tree's")
 	fs.DurationVar(&o.soak, "soak", 0, "also run the in-memory gateway at half its peak this long and check RSS stays within 10% (e.g. 2m)")
-	fs.DurationVar(&o.timeout, "timeout", 8*time.Minute, "give up after this long (plus -soak)")
+	fs.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long (plus -soak)")
 	fs.StringVar(&o.vegeta, "vegeta", "", "vegeta binary (default: on PATH, else installed with go install)")
 	fs.StringVar(&o.frontierProtocol, "frontier-protocol", "rest", "the API the Frontier fake speaks: rest or connect")
 	fs.BoolVar(&o.coldOnly, "cold-only", false, "only the cold requests one at a time, against the floors; prints a summary and writes no results (seconds, not minutes)")
+	only := fs.String("only", strings.Join(partNames, ","), "the parts to run: main (the tables at 600 invitations), scale, expiry, replicas; with fewer than all, the report is printed and written only with -out")
+	scales := fs.String("scales", "600,6000,60000", "the scale table's data sets, in invitations (multiples of 600); empty for none")
+	fs.DurationVar(&o.scalePlan.warmup, "scale-warmup", time.Second, "scale table: closed-loop warm-up per server, not measured")
+	fs.DurationVar(&o.scalePlan.peak, "scale-peak", 3*time.Second, "scale table: the closed-loop run for the peak rate")
+	fs.DurationVar(&o.scalePlan.half, "scale-half", 3*time.Second, "scale table: the fixed-rate run at half the peak (CPU)")
+	// 4 in flight: at 16, the executing path over 60,000 invitations in Redis, which reads
+	// whole lists on every request, ran into the 10s request timeout.
+	scaleConc := fs.Int("scale-concurrency", 4, "scale table: requests in flight in the closed-loop run")
+	fs.IntVar(&o.expiryRounds, "expiry-rounds", 20, "first request after expiry: rounds of waiting past the TTL and sending one request")
+	fs.DurationVar(&o.expiryTTL, "expiry-ttl", time.Second, "first request after expiry: the gateways' INVITEGW_CACHE_TTL_INVITATIONS")
+	fs.DurationVar(&o.replicaTTL, "replica-ttl", 3*time.Second, "replicas: the gateways' INVITEGW_CACHE_TTL_INVITATIONS")
+	fs.IntVar(&o.replicaWindows, "replica-windows", 3, "replicas: how many times the data expires during each run (it lasts this many TTLs and a half)")
+	fs.IntVar(&o.replicaRate, "replica-rate", 150, "replicas: requests per second over all replicas")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	o.parts = parts{}
+	for _, s := range strings.Split(*only, ",") {
+		s = strings.TrimSpace(s)
+		if !slices.Contains(partNames, s) {
+			return o, fmt.Errorf("bench: -only wants some of %s, got %q", strings.Join(partNames, ","), *only)
+		}
+		o.parts[s] = true
+	}
+	for _, s := range strings.Split(*scales, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return o, fmt.Errorf("bench: -scales wants numbers like 600,6000,60000, got %q", *scales)
+		}
+		d, err := newDataSet(n)
+		if err != nil {
+			return o, err
+		}
+		o.scales = append(o.scales, d)
+	}
+	if len(o.scales) > maxScales {
+		return o, fmt.Errorf("bench: at most %d data sets in -scales", maxScales)
+	}
+	o.scalePlan.concurrency = []int{*scaleConc}
+	if *scaleConc < 1 || o.scalePlan.warmup <= 0 || o.scalePlan.peak <= 0 || o.scalePlan.half <= 0 {
+		return o, errors.New("bench: -scale-concurrency, -scale-warmup, -scale-peak and -scale-half must be positive")
+	}
+	if o.expiryRounds < 1 || o.expiryTTL < time.Second || o.replicaTTL < time.Second || o.replicaWindows < 1 || o.replicaRate < 1 {
+		return o, errors.New("bench: -expiry-rounds, -replica-windows and -replica-rate must be positive, and -expiry-ttl and -replica-ttl at least 1s (invitegw's least TTL)")
 	}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -142,6 +213,11 @@ type bench struct {
 	bodyFile  string // benchQuery, for vegeta
 	hc        *http.Client
 	startedAt time.Time
+	redisAddr string        // the private redis-server, once started
+	rdb       *redis.Client // its database 0
+	// expect600 is the answer over the 600-invitation set, once a part has it: the other parts'
+	// answers over that set must be the same bytes.
+	expect600 []byte
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -155,7 +231,7 @@ func run(ctx context.Context, opts options) (err error) {
 	if err != nil {
 		return err
 	}
-	if opts.out == "" {
+	if opts.out == "" && opts.parts.all() {
 		opts.out = filepath.Join(root, "bench", "RESULTS.md")
 		b.opts.out = opts.out
 	}
@@ -168,6 +244,11 @@ func run(ctx context.Context, opts options) (err error) {
 	if err := os.WriteFile(b.bodyFile, []byte(benchQuery), 0o600); err != nil {
 		return err
 	}
+	defer func() {
+		if b.rdb != nil {
+			b.rdb.Close()
+		}
+	}()
 
 	rep := &report{machine: describeMachine(), opts: opts}
 	if b.vegeta, err = findVegeta(ctx, opts.vegeta, b.logf); err != nil {
@@ -179,11 +260,13 @@ func run(ctx context.Context, opts options) (err error) {
 	if err != nil {
 		return err
 	}
-	b.ups, err = startUpstreams(time.Now(), opts.frontierProtocol, opts.fakeDelay)
+	data, _ := newDataSet(baseInvitations)
+	b.ups, err = startUpstreams(time.Now(), data, opts.frontierProtocol, opts.fakeDelay)
 	if err != nil {
 		return err
 	}
 	defer b.ups.close()
+	rep.data = data
 	if rep.machine.idle, err = b.ups.measureIdleCost(ctx, b.hc, opts.fakeDelay); err != nil {
 		return err
 	}
@@ -192,6 +275,43 @@ func run(ctx context.Context, opts options) (err error) {
 		return b.coldOnly(ctx, bin)
 	}
 
+	parts := []struct {
+		name string
+		run  func(context.Context, string, *report) error
+	}{
+		{"main", b.mainTables}, {"scale", b.scaleTable}, {"expiry", b.expiryTable}, {"replicas", b.replicaTable},
+	}
+	for _, part := range parts {
+		if !opts.parts[part.name] {
+			continue
+		}
+		t0 := time.Now()
+		if err := part.run(ctx, bin, rep); err != nil {
+			return err
+		}
+		rep.took = append(rep.took, partTime{part.name, time.Since(t0)})
+	}
+	rep.total = time.Since(b.startedAt)
+
+	md := rep.markdown()
+	fmt.Print(md)
+	if opts.out != "" {
+		if err := os.WriteFile(opts.out, []byte(md), 0o644); err != nil {
+			return err
+		}
+		b.logf("wrote %s", opts.out)
+	}
+	if bad := rep.badResponses(); bad > 0 {
+		return fmt.Errorf("bench: %d wrong responses (see the report)", bad)
+	}
+	return nil
+}
+
+// mainTables measures the 600-invitation set's query on every server: the warm gateways (in
+// memory, with and without the response cache, and in Redis), the baseline, the _entities
+// query, and the cold gateway, one request at a time and under load.
+func (b *bench) mainTables(ctx context.Context, bin string, rep *report) error {
+	opts, p := b.opts, b.opts.mainPlan()
 	// Warm, in memory. Its answer is the one every server must give.
 	gw, url, err := b.sup.startGateway(ctx, "invitegw (memory)", bin, slices.Concat(b.ups.env, warmEnv))
 	if err != nil {
@@ -201,12 +321,13 @@ func run(ctx context.Context, opts options) (err error) {
 	if err != nil {
 		return err
 	}
+	b.expect600 = expect
 	rep.answerBytes = len(expect)
 	answerFile := filepath.Join(b.tmp, "answer.json")
 	if err := os.WriteFile(answerFile, expect, 0o600); err != nil {
 		return err
 	}
-	m, err := b.measure(ctx, "invitegw, warm cache, in memory", url, gw, expect)
+	m, err := b.measure(ctx, b.ups, p, "invitegw, warm cache, in memory", url, gw, expect)
 	if err != nil {
 		return err
 	}
@@ -226,7 +347,7 @@ func run(ctx context.Context, opts options) (err error) {
 	if _, err := b.answer(ctx, url, expect); err != nil {
 		rep.wrong = append(rep.wrong, "memory, executing: "+err.Error())
 	}
-	if rep.memoryExec, err = b.measure(ctx, "invitegw, warm cache, in memory, response cache off", url, gw, expect); err != nil {
+	if rep.memoryExec, err = b.measure(ctx, b.ups, p, "invitegw, warm cache, in memory, response cache off", url, gw, expect); err != nil {
 		return err
 	}
 	gw.stop()
@@ -236,17 +357,16 @@ func run(ctx context.Context, opts options) (err error) {
 	if err != nil {
 		return err
 	}
-	if rep.baseline, err = b.measure(ctx, "baseline (pre-serialized answer)", url, base, expect); err != nil {
+	if rep.baseline, err = b.measure(ctx, b.ups, p, "baseline (pre-serialized answer)", url, base, expect); err != nil {
 		return err
 	}
 	base.stop()
 
 	// Warm, in Redis; then the _entities query, cold (Redis emptied) and warm.
-	_, rdb, redisURL, err := b.sup.startRedis(ctx, b.tmp)
+	redisURL, err := b.redisURL(ctx, dbMain)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
 	gw, url, err = b.sup.startGateway(ctx, "invitegw (redis)", bin, slices.Concat(b.ups.env, warmEnv, []string{"INVITEGW_REDIS_URL=" + redisURL}))
 	if err != nil {
 		return err
@@ -254,10 +374,10 @@ func run(ctx context.Context, opts options) (err error) {
 	if _, err := b.answer(ctx, url, expect); err != nil {
 		rep.wrong = append(rep.wrong, "redis: "+err.Error())
 	}
-	if rep.redis, err = b.measure(ctx, "invitegw, warm cache, Redis", url, gw, expect); err != nil {
+	if rep.redis, err = b.measure(ctx, b.ups, p, "invitegw, warm cache, Redis", url, gw, expect); err != nil {
 		return err
 	}
-	if rep.entities, err = b.entities(ctx, url, rdb); err != nil {
+	if rep.entities, err = b.entities(ctx, url, b.rdb); err != nil {
 		return err
 	}
 	gw.stop()
@@ -275,20 +395,10 @@ func run(ctx context.Context, opts options) (err error) {
 		return err
 	}
 	rep.cold = colds[0]
-	if rep.coldLoad, err = b.measure(ctx, "invitegw, cold ("+strings.Join(opts.coldEnv, " ")+")", url, gw, expect); err != nil {
+	if rep.coldLoad, err = b.measure(ctx, b.ups, p, "invitegw, cold ("+strings.Join(opts.coldEnv, " ")+")", url, gw, expect); err != nil {
 		return err
 	}
 	gw.stop()
-
-	md := rep.markdown()
-	if err := os.WriteFile(opts.out, []byte(md), 0o644); err != nil {
-		return err
-	}
-	fmt.Print(md)
-	b.logf("wrote %s", opts.out)
-	if bad := rep.badResponses(); bad > 0 {
-		return fmt.Errorf("bench: %d wrong responses (see %s)", bad, opts.out)
-	}
 	return nil
 }
 
@@ -405,7 +515,33 @@ func moduleRoot(ctx context.Context) (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// flushAll empties the benchmark's own Redis.
+// Databases of the private redis-server: one for each part of the run that uses it, so that the
+// gateways of different parts never share entries.
+const (
+	dbMain = iota
+	dbExpiry
+	dbOneReplica
+	dbThreeReplicas
+	dbScale // and up: one for each data set of the scale table
+)
+
+// maxScales keeps the scale table's databases within Redis's default 16.
+const maxScales = 16 - dbScale
+
+// redisURL is the URL of database db on the benchmark's private redis-server, started on first
+// use.
+func (b *bench) redisURL(ctx context.Context, db int) (string, error) {
+	if b.redisAddr == "" {
+		_, rdb, addr, err := b.sup.startRedis(ctx, b.tmp)
+		if err != nil {
+			return "", err
+		}
+		b.rdb, b.redisAddr = rdb, addr
+	}
+	return fmt.Sprintf("redis://%s/%d", b.redisAddr, db), nil
+}
+
+// flushAll empties database 0 of the benchmark's own Redis, the main tables'.
 func flushAll(ctx context.Context, rdb *redis.Client) error {
 	return rdb.FlushDB(ctx).Err()
 }

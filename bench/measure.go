@@ -37,22 +37,34 @@ func (m *measurement) add(o *outcome) {
 	}
 }
 
+// plan is how long and how hard measure drives a server.
+type plan struct {
+	warmup, peak, half time.Duration
+	concurrency        []int
+}
+
+// mainPlan is the plan of the main table, from the flags.
+func (o options) mainPlan() plan {
+	return plan{warmup: o.warmup, peak: o.peakDuration, half: o.halfDuration, concurrency: o.concurrency}
+}
+
 // measure drives one server: a closed-loop warm-up, closed-loop runs at each concurrency (the
-// best is its peak), then a fixed-rate run at half that peak for latency and CPU.
-func (b *bench) measure(ctx context.Context, name, url string, proc *child, expect []byte) (*measurement, error) {
+// best is its peak), then a fixed-rate run at half that peak for latency and CPU. Upstream
+// calls are those ups counted meanwhile.
+func (b *bench) measure(ctx context.Context, ups *upstreams, p plan, name, url string, proc *child, expect []byte) (*measurement, error) {
 	m := &measurement{name: name}
-	s := shot{url: url, bodyFile: b.bodyFile, expect: expect}
+	s := shot{urls: []string{url}, bodyFile: b.bodyFile, expect: expect}
 	warm := s
-	warm.workers, warm.duration = 4, b.opts.warmup
+	warm.workers, warm.duration = 4, p.warmup
 	o, err := attack(ctx, b.sup, b.vegeta, warm)
 	if err != nil {
 		return nil, err
 	}
 	m.add(o)
-	calls := b.ups.calls()
-	for _, w := range b.opts.concurrency {
+	calls := ups.calls()
+	for _, w := range p.concurrency {
 		run := s
-		run.workers, run.duration = w, b.opts.peakDuration
+		run.workers, run.duration = w, p.peak
 		o, err := attack(ctx, b.sup, b.vegeta, run)
 		if err != nil {
 			return nil, err
@@ -66,7 +78,7 @@ func (b *bench) measure(ctx context.Context, name, url string, proc *child, expe
 	}
 	m.halfRate = max(1, int(m.peak.rps()/2))
 	half := s
-	half.rate, half.duration = m.halfRate, b.opts.halfDuration
+	half.rate, half.duration = m.halfRate, p.half
 	cpu0, err := cpuSeconds(proc.pid())
 	if err != nil {
 		return nil, err
@@ -86,7 +98,7 @@ func (b *bench) measure(ctx context.Context, name, url string, proc *child, expe
 	if m.hwmKiB, err = memKiB(proc.pid(), "VmHWM"); err != nil {
 		return nil, err
 	}
-	m.upstream = b.ups.calls() - calls
+	m.upstream = ups.calls() - calls
 	b.logf("%s: %d req/s: p50 %s, p99 %s, %.3f CPU s per 1k requests, peak RSS %.1f MiB, %d upstream calls, %d bad",
 		name, m.halfRate, ms(o.pct(50)), ms(o.pct(99)), m.cpuPer1k, float64(m.hwmKiB)/1024, m.upstream, o.bad)
 	return m, nil
@@ -317,7 +329,7 @@ func (b *bench) soak(ctx context.Context, url string, proc *child, expect []byte
 		}
 	}()
 	b.logf("soak: %d req/s for %s", rate, b.opts.soak)
-	o, err := attack(ctx, b.sup, b.vegeta, shot{url: url, bodyFile: b.bodyFile, expect: expect, rate: rate, duration: b.opts.soak, maxWorkers: 128})
+	o, err := attack(ctx, b.sup, b.vegeta, shot{urls: []string{url}, bodyFile: b.bodyFile, expect: expect, rate: rate, duration: b.opts.soak, maxWorkers: 128})
 	close(stop)
 	got := <-samples
 	if err != nil {

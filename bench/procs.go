@@ -167,6 +167,8 @@ func gatewayEnv(extra []string) []string {
 }
 
 // startGateway runs invitegw with env on a free loopback port and waits until /healthz answers.
+// It shuts down without draining: nothing balances load over it, and the default drain (5s)
+// would add itself to the run each time a gateway stops.
 func (s *supervisor) startGateway(ctx context.Context, name, bin string, env []string) (*child, string, error) {
 	port, err := loopback.FreePort()
 	if err != nil {
@@ -174,7 +176,7 @@ func (s *supervisor) startGateway(ctx context.Context, name, bin string, env []s
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd := exec.Command(bin)
-	cmd.Env = gatewayEnv(append(env, "INVITEGW_ADDR="+addr))
+	cmd.Env = gatewayEnv(append(env, "INVITEGW_ADDR="+addr, "INVITEGW_SHUTDOWN_DRAIN=0s"))
 	c, err := s.start(ctx, name, cmd)
 	if err != nil {
 		return nil, "", err
@@ -219,7 +221,7 @@ func waitHTTP(ctx context.Context, c *child, url string, d time.Duration) error 
 }
 
 // startRedis runs a private redis-server on a free loopback port, without persistence, and
-// waits until it answers PING.
+// waits until it answers PING. It returns a client of database 0 and the server's address.
 func (s *supervisor) startRedis(ctx context.Context, dir string) (*child, *redis.Client, string, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -243,7 +245,7 @@ func (s *supervisor) startRedis(ctx context.Context, dir string) (*child, *redis
 		err := rdb.Ping(pctx).Err()
 		cancel()
 		if err == nil {
-			return c, rdb, "redis://" + addr + "/0", nil
+			return c, rdb, addr, nil
 		}
 		if c.exited() || time.Now().After(deadline) || ctx.Err() != nil {
 			_ = rdb.Close()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -70,7 +71,19 @@ type report struct {
 	cold        *coldRun
 	entities    *entitiesRun
 	soak        *soakRun
+	scales      []*scaleRun
+	expiry      *expiryReport
+	replicas    *replicaReport
 	wrong       []string // answers that differed between servers
+	data        dataSet  // the main tables'
+	took        []partTime
+	total       time.Duration
+}
+
+// partTime is how long one part of the run took.
+type partTime struct {
+	name string
+	d    time.Duration
 }
 
 func (r *report) badResponses() int {
@@ -88,6 +101,22 @@ func (r *report) badResponses() int {
 	}
 	if r.soak != nil {
 		n += r.soak.bad
+	}
+	for _, s := range r.scales {
+		n += len(s.wrong)
+		for _, m := range s.measurements() {
+			n += m.bad
+		}
+	}
+	if x := r.expiry; x != nil {
+		for _, e := range append(slices.Clone(x.runs), x.baseline) {
+			n += e.bad
+		}
+	}
+	if x := r.replicas; x != nil {
+		for _, run := range x.runs {
+			n += run.bad
+		}
 	}
 	return n
 }
@@ -116,9 +145,10 @@ func (r *report) markdown() string {
 	p("- **Machine:** nproc %d, %s, Linux %s\n", m.nproc, m.cpu, m.kernel)
 	p("- **Go:** %s; **load generator:** %s, on the same machine\n", m.goVer, m.vegeta)
 	p("- **Date:** %s\n", m.date.Format("2006-01-02 15:04 MST"))
+	p("- **Run time:** %s (%s)\n", r.total.Round(time.Second), r.partTimes())
 	p("- **Idle cost:** %s. A cold query's own work runs in such bursts, after each upstream reply.\n", m.idle)
-	p("- **Data:** 3 fake upstreams in the benchmark process on loopback: Redpanda (1 organization, %d invites over 6 pages), Elastic (%d organizations, %d invitations), Frontier %s (%d organizations, %d invitations): 12 organizations, 600 invitations. Every upstream call is answered after %s.\n",
-		redpandaInvites, elasticOrgs, elasticOrgs*elasticPerOrg, o.frontierProtocol, frontierOrgs, frontierOrgs*frontierPerOrg, o.fakeDelay)
+	p("- **Data:** 3 fake upstreams in the benchmark process on loopback, Frontier speaking %s: %s. Every upstream call is answered after %s. The scale table adds larger sets.\n",
+		o.frontierProtocol, r.data, o.fakeDelay)
 	p("- **Query:** `%s` (answer: %d bytes, every response compared with it byte for byte)\n", benchQuery, r.answerBytes)
 	p("- **Servers:** invitegw built with `go build` and run as its own process; the baseline is `bench` itself, answering the pre-serialized answer from a plain `net/http` handler, in its own process.\n\n")
 
@@ -191,7 +221,11 @@ func (r *report) markdown() string {
 		p("Not run; `go run ./bench -soak 2m` (or `make bench BENCHFLAGS='-soak 2m'`) adds a 2-minute fixed-rate run that checks RSS stays within 10%%.\n\n")
 	}
 
-	p("## Targets (issue 6)\n\n| target | measured | |\n|---|---|---|\n")
+	r.scaleMarkdown(p)
+	r.expiryMarkdown(p)
+	r.replicaMarkdown(p)
+
+	p("## Targets\n\nIssue 6's, then those of the scale table, the first request after expiry and the replicas.\n\n| target | measured | |\n|---|---|---|\n")
 	if r.memory != nil && base != nil {
 		rr := r.memory.peak.rps() / base.peak.rps()
 		p("| warm, in memory: ≥ 40%% of the baseline's req/s | %.0f%% | %s |\n", 100*rr, verdict(rr >= 0.40))
@@ -224,6 +258,9 @@ func (r *report) markdown() string {
 	} else {
 		p("| RSS flat (within 10%%) over a 2-minute fixed-rate run | not run (`-soak 2m`) | |\n")
 	}
+	r.scaleTargets(p)
+	r.expiryTargets(p)
+	r.replicaTargets(p)
 	p("\n")
 
 	bad := r.badResponses()
@@ -249,6 +286,7 @@ func (r *report) markdown() string {
 				p("- _entities: `%s`\n", s)
 			}
 		}
+		r.moreWrong(p)
 		p("\n")
 	}
 	return w.String()
@@ -272,3 +310,214 @@ func joinInts(xs []int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// printf writes a part of the report.
+type printf = func(format string, args ...any)
+
+func (r *report) partTimes() string {
+	s := make([]string, len(r.took))
+	for i, t := range r.took {
+		s[i] = fmt.Sprintf("%s %s", t.name, t.d.Round(time.Second))
+	}
+	return strings.Join(s, ", ")
+}
+
+// cpuMs is a measurement's CPU milliseconds per request (its CPU seconds per 1,000).
+func cpuMs(x *measurement) float64 { return x.cpuPer1k }
+
+func (r *report) scaleMarkdown(p printf) {
+	if len(r.scales) == 0 {
+		return
+	}
+	o := r.opts
+	sizes := make([]string, len(r.scales))
+	for i, s := range r.scales {
+		sizes[i] = thousands(s.data.invitations)
+	}
+	p("## Scale: %s invitations\n\n", strings.Join(sizes, ", "))
+	p("Each data set is the main one multiplied (`newDataSet` in `bench/dataset.go`): Redpanda's one organization holds more invites over more pages, and Elastic and Frontier have more organizations with more invitations each; the seed depends only on the size, so a set is the same in every run. Each gets fakes of its own (the %s set reuses the main ones), a Redis database of its own, and four gateways with a warm data cache: the **warm hit** (response cache on) and the **executing path** (`INVITEGW_CACHE_RESPONSES=off`: every request runs GraphQL over the cached lists), each in memory and in Redis, beside a baseline answering that set's answer. Every response is compared with the set's answer byte for byte.\n\n",
+		thousands(baseInvitations))
+	p("| invitations | organizations | Redpanda pages | seeding the fakes | first query, in memory | first query, Redis | Redpanda's pages at least | answer |\n|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range r.scales {
+		p("| %s | %d | %d | %s | %s | %s | %s | %d bytes |\n", thousands(s.data.invitations), s.data.organizations(), s.data.redpandaPages(),
+			seconds(s.seeded), seconds(s.fillMemory), seconds(s.fillRedis), seconds(time.Duration(s.data.redpandaPages())*o.fakeDelay), s.answerBytes)
+	}
+	p("\nThe first query fetches every list from the fakes, Redpanda's pages one after the other, each answered after %s (so at least pages × %s), with three gateways filling at once (the two in memory and the first in Redis; the second in Redis reads what the first stored). The Redpanda fake sorts its whole list for every page it serves.\n\n", o.fakeDelay, o.fakeDelay)
+	p("| invitations | server | peak req/s | × baseline | CPU ms per request | × baseline | peak RSS | upstream calls | wrong responses |\n|--:|---|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range r.scales {
+		base := s.baseline
+		for _, x := range s.measurements() {
+			_, label, _ := strings.Cut(x.name, ": ")
+			p("| %s | %s | %.0f | %s | %.3f | %s | %.1f MiB | %d | %d of %d |\n", thousands(s.data.invitations), label,
+				x.peak.rps(), ratio(x.peak.rps(), base.peak.rps()), cpuMs(x), ratio(cpuMs(x), cpuMs(base)),
+				mib(x.hwmKiB), x.upstream, x.bad, x.requests)
+		}
+	}
+	sp := o.scalePlan
+	p("\n- **Peak:** one closed-loop run of %s at %s requests in flight after a %s warm-up (shorter than the main table's, so a little noisier).\n", sp.peak, joinInts(sp.concurrency), sp.warmup)
+	p("- **CPU:** utime+stime from `/proc/<pid>/stat` over a %s fixed-rate run at half the server's peak, per request; peak RSS is `VmHWM` after all its runs.\n\n", sp.half)
+	first, last := r.scales[0], r.scales[len(r.scales)-1]
+	if len(r.scales) > 1 {
+		p("Per-request CPU by data set, and the largest against the smallest:\n\n| path |")
+		for _, s := range r.scales {
+			p(" %s |", thousands(s.data.invitations))
+		}
+		p(" %s ÷ %s |\n|---|", thousands(last.data.invitations), thousands(first.data.invitations))
+		for range r.scales {
+			p("--:|")
+		}
+		p("--:|\n")
+		for k, name := range []string{"baseline", "warm hit, in memory", "executing, in memory", "warm hit, Redis", "executing, Redis"} {
+			p("| %s |", name)
+			for _, s := range r.scales {
+				p(" %.3f ms |", cpuMs(s.measurements()[k]))
+			}
+			p(" %s |\n", ratio(cpuMs(last.measurements()[k]), cpuMs(first.measurements()[k])))
+		}
+		p("\n")
+	}
+}
+
+func (r *report) scaleTargets(p printf) {
+	if len(r.scales) == 0 {
+		return
+	}
+	for _, s := range r.scales {
+		if s.data.invitations == baseInvitations {
+			c := cpuMs(s.memExec)
+			main := ""
+			if r.memoryExec != nil {
+				main = fmt.Sprintf("; the main table's, over a longer run: %.3f ms", cpuMs(r.memoryExec))
+			}
+			p("| executing path at %s invitations, in memory: ≤ 0.8 ms CPU per 50-node query (scale table%s; in Redis: %.3f ms) | %.3f ms | %s |\n",
+				thousands(baseInvitations), main, cpuMs(s.redisExec), c, verdict(c <= 0.8))
+		}
+	}
+	if len(r.scales) < 2 {
+		return
+	}
+	first, last := r.scales[0], r.scales[len(r.scales)-1]
+	for k, name := range []string{"warm hit, in memory", "executing, in memory", "warm hit, Redis", "executing, Redis"} {
+		a, b := cpuMs(first.measurements()[k+1]), cpuMs(last.measurements()[k+1])
+		p("| %s: CPU per request within 1.5× from %s to %s invitations | %.3f → %.3f ms: %s | %s |\n", name,
+			thousands(first.data.invitations), thousands(last.data.invitations), a, b, ratio(b, a), verdict(b <= 1.5*a))
+	}
+	n, reqs := 0, 0
+	for _, s := range r.scales {
+		for _, m := range s.measurements()[1:] {
+			n, reqs = n+m.upstream, reqs+m.measured
+		}
+	}
+	p("| scale table, warm: 0 upstream calls | %d over %d requests | %s |\n", n, reqs, verdict(n == 0))
+}
+
+func (r *report) expiryMarkdown(p printf) {
+	x := r.expiry
+	if x == nil {
+		return
+	}
+	p("## First request after expiry\n\n")
+	p("Gateways whose invitation lists live %s (`INVITEGW_CACHE_TTL_INVITATIONS`; directory lookups an hour), over the %s-invitation fakes answering after %s. %d rounds: each gateway in turn, once %s has passed since its lists were last fetched, gets one request (the **first after expiry**, timed); then, once the fakes have gone quiet (the refresh it set off has ended), one request that executes over the fresh data and fills the response cache, and %d **warm hits** (timed). The baseline gets one request a round from the same client. Every response is compared with the answer byte for byte. With stale-while-revalidate the first request is answered at once from the expired lists and the refresh runs after it; the response cache keeps no answer built from an expired copy, so that request executes the query (the executing path of the scale table) rather than being answered from the response cache. Without it, the request waits for the refresh.\n\n",
+		x.ttl, thousands(r.data.invitations), r.opts.fakeDelay, x.rounds, x.ttl+expiryMargin, hitsPerRound)
+	p("| server | first after expiry, p50 | p99 | warm hit, p50 | p99 | first ÷ warm hit (p50, p99) | first × baseline (p50, p99) | upstream calls per refresh | wrong responses |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	base := x.baseline
+	for _, e := range x.runs {
+		p("| %s | %s | %s | %s | %s | %s, %s | %s, %s | %s | %d |\n", e.name,
+			ms(percentile(e.first, 50)), ms(percentile(e.first, 99)), ms(percentile(e.hits, 50)), ms(percentile(e.hits, 99)),
+			ratio(float64(percentile(e.first, 50)), float64(percentile(e.hits, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(e.hits, 99))),
+			ratio(float64(percentile(e.first, 50)), float64(percentile(base.first, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(base.first, 99))),
+			intRange(e.refreshCalls), e.bad)
+	}
+	p("| %s, one request a round | %s | %s | | | | 1.00×, 1.00× | - | %d |\n\n", base.name, ms(percentile(base.first, 50)), ms(percentile(base.first, 99)), base.bad)
+	if len(x.runs) > 0 {
+		p("The last refresh of the first gateway, by route: %s.\n\n", strings.Join(x.runs[0].byRoute, ", "))
+	}
+}
+
+func (r *report) expiryTargets(p printf) {
+	x := r.expiry
+	if x == nil {
+		return
+	}
+	for _, e := range x.runs {
+		if slices.Contains(e.env, "INVITEGW_CACHE_STALE_WHILE_REVALIDATE=0s") {
+			continue
+		}
+		p99 := percentile(e.first, 99)
+		p("| first request after expiry looks like a warm hit, %s: waits on no upstream call (p99 < %s, one upstream call) | p99 %s (p50 %s× the warm hit's) | %s |\n",
+			strings.TrimPrefix(e.name, "invitegw, "), r.opts.fakeDelay, ms(p99),
+			strings.TrimSuffix(ratio(float64(percentile(e.first, 50)), float64(percentile(e.hits, 50))), "×"), verdict(p99 < r.opts.fakeDelay))
+	}
+}
+
+func (r *report) replicaMarkdown(p printf) {
+	x := r.replicas
+	if x == nil {
+		return
+	}
+	d := r.data
+	lists := d.redpandaPages() + d.elasticOrgs + d.frontierOrgs
+	p("## Upstream calls per TTL window, 1 and 3 replicas on one Redis\n\n")
+	p("Gateways whose invitation lists live %s (directory lookups an hour) on one redis-server (a database of their own each run), over the %s-invitation fakes: first 1, then 3 replicas, each run the same steady load spread over the replicas in turn for %d TTLs and a half after the lists were filled, so that they expire %d times; the fakes count every call until the last refresh has ended. One refresh of every list is %d calls (Redpanda's %d pages, %d Elastic and %d Frontier lists).\n\n",
+		x.ttl, thousands(d.invitations), x.windows, x.windows, lists, d.redpandaPages(), d.elasticOrgs, d.frontierOrgs)
+	p("| replicas | load | requests | upstream calls | per TTL window | most calls of one resource | calls by route | wrong responses |\n|--:|---|--:|--:|--:|--:|---|--:|\n")
+	for _, run := range x.runs {
+		p("| %d | %d req/s for %s | %d | %d | %.1f | %d | %s | %d |\n", run.replicas, run.rate, run.duration, run.requests,
+			run.calls.calls, x.perWindow(run), run.calls.most, strings.Join(run.calls.byRoute, ", "), run.bad)
+	}
+	if len(x.runs) == 2 {
+		p("\n3 replicas against 1: %s the upstream calls per TTL window.\n", ratio(x.perWindow(x.runs[1]), x.perWindow(x.runs[0])))
+	}
+	p("\n")
+}
+
+func (r *report) replicaTargets(p printf) {
+	x := r.replicas
+	if x == nil || len(x.runs) != 2 {
+		return
+	}
+	one, three := x.runs[0], x.runs[1]
+	p("| upstream calls per TTL window equal with 1 and 3 replicas on one Redis | %.1f and %.1f (%s) | %s |\n",
+		x.perWindow(one), x.perWindow(three), ratio(x.perWindow(three), x.perWindow(one)), verdict(one.calls.calls == three.calls.calls))
+}
+
+// moreWrong lists the wrong answers of the scale, expiry and replica parts.
+func (r *report) moreWrong(p printf) {
+	for _, s := range r.scales {
+		for _, w := range s.wrong {
+			p("- %s\n", w)
+		}
+		for _, m := range s.measurements() {
+			for _, b := range m.badSamples {
+				p("- %s: `%s`\n", m.name, b)
+			}
+		}
+	}
+	if x := r.expiry; x != nil {
+		for _, e := range append(slices.Clone(x.runs), x.baseline) {
+			for _, b := range e.badSamples {
+				p("- first request after expiry, %s: `%s`\n", e.name, b)
+			}
+		}
+	}
+	if x := r.replicas; x != nil {
+		for _, run := range x.runs {
+			for _, b := range run.badSamples {
+				p("- %d replicas: `%s`\n", run.replicas, b)
+			}
+		}
+	}
+}
+
+// intRange is the smallest and largest of sorted, or the one value they share.
+func intRange(sorted []int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	if sorted[0] == sorted[len(sorted)-1] {
+		return fmt.Sprint(sorted[0])
+	}
+	return fmt.Sprintf("%d..%d", sorted[0], sorted[len(sorted)-1])
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
