@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -313,7 +314,7 @@ func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, res
 	now := c.o.Now()
 	for j, i := range idx {
 		if env, ok := decode(raw[j]); ok {
-			if v, err := decodeValue[V](c, skeys[i], raw[j], env.data); err == nil {
+			if v, err := decodeValue[V](c, skeys[i], env); err == nil {
 				if now.Before(env.freshUntil) {
 					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil}
 					if first {
@@ -418,19 +419,21 @@ func freshUntil[K comparable, V any](kind Kind[K, V], v V, fetched time.Time) ti
 }
 
 // entry is what to store under key for v, fetched at fetched and fresh until fresh: kept past
-// its freshness for as long as a copy may still be served (StaleGrace, StaleWhileRevalidate).
-// False when nothing is stored. The memo learns v, so this instance never decodes it back.
+// its freshness for as long as a copy may still be served (StaleGrace, StaleWhileRevalidate),
+// under a new stamp. False when nothing is stored. The memo learns v, so this instance never
+// decodes it back.
 func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time, v any) (Entry, bool) {
 	if _, off := c.store.(Noop); off {
 		return Entry{}, false // nothing is stored: skip encoding a value no one will read
 	}
-	b, err := encode(fetched, fresh, v)
+	stamp := newStamp()
+	b, err := encode(fetched, fresh, stamp, v)
 	if err != nil {
 		// A value JSON cannot hold is a bug: served this once, never cached.
 		c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", key, "error", err.Error())
 		return Entry{}, false
 	}
-	c.memo.put(key, b, v)
+	c.memo.put(key, stamp, fetched, fresh, v)
 	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate)}, true
 }
 
@@ -614,25 +617,35 @@ func (c *Cache) storeFailed(ctx context.Context, op string, err error) {
 // envelope is a decoded stored value.
 type envelope struct {
 	storedAt, freshUntil time.Time
-	data                 []byte
+	stamp, data          []byte
 }
 
-func encode(storedAt, freshUntil time.Time, v any) ([]byte, error) {
+// newStamp is a new entry's stamp: 64 random bits, so that no two writes of a key, by any
+// instance, share one, and a reader holding an entry under its stamp knows it is the stored
+// one. Uniqueness is all it is for; it need not be unpredictable.
+func newStamp() string {
+	var b [16]byte
+	return string(strconv.AppendUint(b[:0], rand.Uint64(), 36))
+}
+
+func encode(storedAt, freshUntil time.Time, stamp string, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, len(data)+40)
-	b = append(b, "v1 "...)
+	b := make([]byte, 0, len(data)+len(stamp)+40)
+	b = append(b, "v2 "...)
 	b = strconv.AppendInt(b, storedAt.UnixMilli(), 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, freshUntil.UnixMilli(), 10)
+	b = append(b, ' ')
+	b = append(b, stamp...)
 	b = append(b, '\n')
 	return append(b, data...), nil
 }
 
 func decode(b []byte) (envelope, bool) {
-	rest, ok := bytes.CutPrefix(b, []byte("v1 "))
+	rest, ok := bytes.CutPrefix(b, []byte("v2 "))
 	if !ok {
 		return envelope{}, false
 	}
@@ -640,8 +653,9 @@ func decode(b []byte) (envelope, bool) {
 	if !ok {
 		return envelope{}, false
 	}
-	a, f, ok := bytes.Cut(header, []byte(" "))
-	if !ok {
+	a, rest, ok1 := bytes.Cut(header, []byte(" "))
+	f, stamp, ok2 := bytes.Cut(rest, []byte(" "))
+	if !ok1 || !ok2 || len(stamp) == 0 || bytes.IndexByte(stamp, ' ') >= 0 {
 		return envelope{}, false
 	}
 	stored, err1 := strconv.ParseInt(string(a), 10, 64)
@@ -649,5 +663,5 @@ func decode(b []byte) (envelope, bool) {
 	if err1 != nil || err2 != nil {
 		return envelope{}, false
 	}
-	return envelope{storedAt: time.UnixMilli(stored), freshUntil: time.UnixMilli(fresh), data: data}, true
+	return envelope{storedAt: time.UnixMilli(stored), freshUntil: time.UnixMilli(fresh), stamp: stamp, data: data}, true
 }

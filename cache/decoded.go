@@ -2,52 +2,49 @@ package cache
 
 import (
 	"encoding/json"
-	"hash/maphash"
 	"sync"
+	"time"
 )
 
-// memo keeps the last decoded value of each key with a hash of the bytes it came from, so a
-// read of unchanged bytes skips JSON decoding (most of a warm request's CPU otherwise), and the
-// requests that read new bytes together (a refresh has just landed) decode them once between
-// them. Values are shared between requests and must be treated as read-only.
+// memo keeps, per key, the value last decoded from the store or written to it, with the stamp
+// of the stored entry it is (every write has a new one, see newStamp) and the entry's times.
+// A read of an entry under the same stamp skips JSON decoding (most of a warm request's CPU
+// otherwise), and the requests that read a new entry together (a refresh has just landed)
+// decode it once between them. Values are shared between requests and must be treated as
+// read-only.
 type memo struct {
-	seed maphash.Seed
-
 	mu sync.Mutex
 	m  map[string]*decoding
 }
 
-// decoding is one key's value decoded from the bytes whose hash is sum; done is closed once
-// value and err are set.
+// decoding is one key's stored entry under stamp, decoded; done is closed once value and err
+// are set.
 type decoding struct {
-	sum   uint64
-	done  chan struct{}
-	value any
-	err   error
+	stamp                string
+	storedAt, freshUntil time.Time
+	done                 chan struct{}
+	value                any
+	err                  error
 }
 
 // maxDecoded bounds the memo; past it the memo starts over.
 const maxDecoded = 10_000
 
-func newMemo() *memo { return &memo{seed: maphash.MakeSeed(), m: map[string]*decoding{}} }
+func newMemo() *memo { return &memo{m: map[string]*decoding{}} }
 
 // closed is the done channel of values known without decoding.
 var closed = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
-// start returns key's decoding of raw and whether the caller is to fill it in (then it must
-// call finish): when another caller is already decoding the same bytes, the caller waits for it.
-func (m *memo) start(key string, raw []byte) (d *decoding, mine bool) {
-	sum := maphash.Bytes(m.seed, raw)
+// start returns key's decoding of env and whether the caller is to fill it in (then it must
+// call finish): when another caller is already decoding the same entry, the caller waits for it.
+func (m *memo) start(key string, env envelope) (d *decoding, mine bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if d, ok := m.m[key]; ok && d.sum == sum {
+	if d, ok := m.m[key]; ok && d.stamp == string(env.stamp) {
 		return d, false
 	}
-	if len(m.m) >= maxDecoded {
-		clear(m.m)
-	}
-	d = &decoding{sum: sum, done: make(chan struct{})}
-	m.m[key] = d
+	d = &decoding{stamp: string(env.stamp), storedAt: env.storedAt, freshUntil: env.freshUntil, done: make(chan struct{})}
+	m.add(key, d)
 	return d, true
 }
 
@@ -56,25 +53,29 @@ func (d *decoding) finish(v any, err error) {
 	close(d.done)
 }
 
-// put records v as what raw decodes to under key: the instance that fetched v and stored raw
-// need not decode it back.
-func (m *memo) put(key string, raw []byte, v any) {
-	d := &decoding{sum: maphash.Bytes(m.seed, raw), done: closed, value: v}
+// put records v as the value of the entry this instance writes under key with stamp: it need
+// not decode it back.
+func (m *memo) put(key, stamp string, storedAt, freshUntil time.Time, v any) {
+	d := &decoding{stamp: stamp, storedAt: storedAt, freshUntil: freshUntil, done: closed, value: v}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if len(m.m) >= maxDecoded {
+	m.add(key, d)
+}
+
+func (m *memo) add(key string, d *decoding) {
+	if _, ok := m.m[key]; !ok && len(m.m) >= maxDecoded {
 		clear(m.m)
 	}
 	m.m[key] = d
 }
 
-// decodeValue unmarshals data (the JSON part of raw, key's stored bytes), or returns the value
-// decoded from the same bytes before, or waits for the caller decoding them now.
-func decodeValue[V any](c *Cache, key string, raw, data []byte) (V, error) {
-	d, mine := c.memo.start(key, raw)
+// decodeValue unmarshals env's JSON (key's stored entry), or returns the value decoded from
+// the same entry before, or waits for the caller decoding it now.
+func decodeValue[V any](c *Cache, key string, env envelope) (V, error) {
+	d, mine := c.memo.start(key, env)
 	if mine {
 		var v V
-		err := json.Unmarshal(data, &v)
+		err := json.Unmarshal(env.data, &v)
 		d.finish(v, err)
 		return v, err
 	}
@@ -88,6 +89,6 @@ func decodeValue[V any](c *Cache, key string, raw, data []byte) (V, error) {
 	}
 	// Another type under the same key: not how invitegw uses a key, but still correct.
 	var v V
-	err := json.Unmarshal(data, &v)
+	err := json.Unmarshal(env.data, &v)
 	return v, err
 }

@@ -7,9 +7,9 @@ import (
 )
 
 // Prefix starts every key invitegw writes; the version is part of it (see the package doc).
-const Prefix = "invitegw:v1:"
+const Prefix = "invitegw:v2:"
 
-// Key builds a store key: invitegw:v1:<kind>:<tenant>:<id>.
+// Key builds a store key: invitegw:v2:<kind>:<tenant>:<id>.
 func Key(kind, tenant, id string) string {
 	return Prefix + kind + ":" + tenant + ":" + id
 }

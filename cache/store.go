@@ -8,22 +8,24 @@
 //
 // # Key scheme
 //
-//	invitegw:v1:<kind>:<tenant>:<id>
+//	invitegw:v2:<kind>:<tenant>:<id>
 //
 // kind is what is cached (inv, org, roles, groups); tenant is a hash of the provider, its
 // base URL and the credential that fetched the data (Tenant), so deployments or credentials
 // sharing one Redis never see each other's entries and no credential is ever in a key; id names
-// the item within the tenant (e.g. elastic:1004). Bump v1 (Prefix) when the stored format
+// the item within the tenant (e.g. elastic:1004). Bump v2 (Prefix) when the stored format
 // changes: old entries are then simply never read again and expire, and old and new instances
 // sharing a Redis during a rolling upgrade never read each other's entries (upgrade_test.go).
 // JSON decoding is lenient, so a changed shape under an unchanged version would be read as
-// wrong data: the bump is not optional.
+// wrong data: the bump is not optional. (v1 had no stamp in its values.)
 //
 // # Value format
 //
-//	v1 <stored at, unix ms> <fresh until, unix ms>\n<JSON>
+//	v2 <stored at, unix ms> <fresh until, unix ms> <stamp>\n<JSON>
 //
-// A value that does not parse is a miss and is overwritten by the next fetch.
+// The stamp is random and new with every write (newStamp): an instance that holds a key's
+// entry decoded under the stamp it reads knows it holds what is stored. A value that does not
+// parse is a miss and is overwritten by the next fetch.
 package cache
 
 import (
