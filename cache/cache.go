@@ -310,33 +310,111 @@ func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, res
 	for j, i := range idx {
 		want[j] = skeys[i]
 	}
-	raw := c.mget(ctx, want)
+	got := read[V](ctx, c, want)
 	now := c.o.Now()
 	for j, i := range idx {
-		if env, ok := decode(raw[j]); ok {
-			if v, err := decodeValue[V](c, skeys[i], env); err == nil {
-				if now.Before(env.freshUntil) {
-					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil}
-					if first {
-						c.hits.Add(1)
-					}
-					continue
-				}
-				if first && now.Before(env.freshUntil.Add(c.o.StaleWhileRevalidate)) {
-					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil, Revalidating: true, Age: max(0, now.Sub(env.storedAt))}
+		if e := got[j]; e.ok {
+			if now.Before(e.freshUntil) {
+				results[i] = Result[V]{Value: e.value, FreshUntil: e.freshUntil}
+				if first {
 					c.hits.Add(1)
-					c.revalidating.Add(1)
-					refresh = append(refresh, i)
-					continue
 				}
-				if now.Before(env.freshUntil.Add(c.o.StaleGrace)) {
-					stale[i] = cached[V]{value: v, storedAt: env.storedAt}
-				}
+				continue
+			}
+			if first && now.Before(e.freshUntil.Add(c.o.StaleWhileRevalidate)) {
+				results[i] = Result[V]{Value: e.value, FreshUntil: e.freshUntil, Revalidating: true, Age: max(0, now.Sub(e.storedAt))}
+				c.hits.Add(1)
+				c.revalidating.Add(1)
+				refresh = append(refresh, i)
+				continue
+			}
+			if now.Before(e.freshUntil.Add(c.o.StaleGrace)) {
+				stale[i] = cached[V]{value: e.value, storedAt: e.storedAt}
 			}
 		}
 		missing = append(missing, i)
 	}
 	return missing, refresh
+}
+
+// stored is a key's stored entry, decoded; ok is false for a miss.
+type stored[V any] struct {
+	value                V
+	storedAt, freshUntil time.Time
+	ok                   bool
+}
+
+// read returns the entries stored under keys, decoded, in key order: a miss where there is
+// none, or one that does not parse or decode. From a Stamper it reads the keys' stamps, then
+// only the values this instance does not hold decoded under them (a warm read of unchanged
+// lists transfers a few bytes per key, however long the lists); other stores are read in full.
+// Where the store fails for a key, the fallback's copy is read (mgetChecked).
+func read[V any](ctx context.Context, c *Cache, keys []string) []stored[V] {
+	out := make([]stored[V], len(keys))
+	s, ok := c.store.(Stamper)
+	if !ok {
+		for i, b := range c.mget(ctx, keys) {
+			out[i] = decodeStored[V](c, keys[i], b)
+		}
+		return out
+	}
+	stamps, failed := c.readThrough(ctx, keys, s.Stamps)
+	var rest []int // the keys whose value is to be read
+	for i, stamp := range stamps {
+		switch {
+		case failed[i]:
+			out[i] = decodeStored[V](c, keys[i], stamp) // the fallback's whole value, or nil
+		case stamp == nil:
+			// No entry: expired or deleted, whatever this instance holds.
+		default:
+			var held bool
+			if out[i], held = fromMemo[V](c, keys[i], stamp); !held {
+				rest = append(rest, i)
+			}
+		}
+	}
+	if len(rest) == 0 {
+		return out
+	}
+	want := make([]string, len(rest))
+	for j, i := range rest {
+		want[j] = keys[i]
+	}
+	for j, b := range c.mget(ctx, want) {
+		out[rest[j]] = decodeStored[V](c, want[j], b)
+	}
+	return out
+}
+
+// fromMemo is key's entry under stamp as this instance holds it decoded, and whether it does
+// (a value that did not decode under that stamp is held too, as a miss).
+func fromMemo[V any](c *Cache, key string, stamp []byte) (stored[V], bool) {
+	d := c.memo.get(key, stamp)
+	if d == nil {
+		return stored[V]{}, false
+	}
+	<-d.done
+	if d.err != nil {
+		return stored[V]{}, true
+	}
+	v, ok := d.value.(V)
+	if !ok {
+		return stored[V]{}, false // another type under the key: read and decode it as V
+	}
+	return stored[V]{value: v, storedAt: d.storedAt, freshUntil: d.freshUntil, ok: true}, true
+}
+
+// decodeStored is key's stored bytes b decoded (through the memo).
+func decodeStored[V any](c *Cache, key string, b []byte) stored[V] {
+	env, ok := decode(b)
+	if !ok {
+		return stored[V]{}
+	}
+	v, err := decodeValue[V](c, key, env)
+	if err != nil {
+		return stored[V]{}
+	}
+	return stored[V]{value: v, storedAt: env.storedAt, freshUntil: env.freshUntil, ok: true}
 }
 
 // runFlights re-checks the store for the keys this call leads (another flight may have stored
@@ -434,7 +512,7 @@ func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time,
 		return Entry{}, false
 	}
 	c.memo.put(key, stamp, fetched, fresh, v)
-	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate)}, true
+	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate), Stamp: stamp}, true
 }
 
 // staleResult is the kept copy of key i when there is one, else the error.
@@ -477,9 +555,21 @@ func (c *Cache) mget(ctx context.Context, keys []string) [][]byte {
 // mgetChecked is mget that also says, per key, whether its value is unknown: the store
 // failed for it and the fallback did not hold it (a miss is known: nil and false).
 func (c *Cache) mgetChecked(ctx context.Context, keys []string) (vals [][]byte, unknown []bool) {
+	vals, unknown = c.readThrough(ctx, keys, c.store.MGet)
+	for i := range unknown {
+		unknown[i] = unknown[i] && vals[i] == nil
+	}
+	return vals, unknown
+}
+
+// readThrough reads keys with get (the store's MGet, or a Stamper's Stamps) through the
+// breaker. For the keys the store fails for (all of them when it is down or the breaker is
+// open, some when one Cluster node is), failed is true and vals holds the fallback's values
+// (whole values, whatever get reads), nil where it holds none.
+func (c *Cache) readThrough(ctx context.Context, keys []string, get func(context.Context, []string) ([][]byte, error)) (vals [][]byte, failed []bool) {
 	var partial *KeyErrors
 	vals, err := c.breaker.Execute(func() ([][]byte, error) {
-		vals, err := c.store.MGet(ctx, keys)
+		vals, err := get(ctx, keys)
 		if ke, ok := errors.AsType[*KeyErrors](err); ok && len(vals) == len(keys) {
 			partial = ke // one node down is not the store down: keep the breaker closed
 			return vals, nil
@@ -489,21 +579,21 @@ func (c *Cache) mgetChecked(ctx context.Context, keys []string) (vals [][]byte, 
 	if err == nil && len(vals) != len(keys) {
 		err = fmt.Errorf("store returned %d values for %d keys", len(vals), len(keys))
 	}
-	unknown = make([]bool, len(keys))
+	failed = make([]bool, len(keys))
 	switch {
 	case err != nil:
 		c.storeFailed(ctx, "read", err)
 		vals = make([][]byte, len(keys))
-		c.fromFallback(keys, vals, all(len(keys)), unknown)
+		c.fromFallback(keys, vals, all(len(keys)), failed)
 	case partial != nil:
 		c.storeFailed(ctx, "read", partial)
 		c.forget(keys, partial.Failed)
-		c.fromFallback(keys, vals, partial.Failed, unknown)
+		c.fromFallback(keys, vals, partial.Failed, failed)
 	default:
 		c.forget(keys, nil)
 		c.storeAnswered()
 	}
-	return vals, unknown
+	return vals, failed
 }
 
 // forget drops from the fallback the keys the store has just answered for (all but failed):
@@ -547,22 +637,20 @@ func (c *Cache) set(ctx context.Context, op string, entries []Entry) {
 	}
 }
 
-// fromFallback fills vals at idx from the fallback, marking in unknown those it does not hold.
-func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int, unknown []bool) {
-	for _, i := range idx {
-		unknown[i] = true
+// fromFallback sets vals at idx to the fallback's values (nil where it holds none), marking
+// them in failed.
+func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int, failed []bool) {
+	want := make([]string, len(idx))
+	for j, i := range idx {
+		want[j], vals[i], failed[i] = keys[i], nil, true
 	}
 	if c.o.Fallback == nil {
 		return
 	}
-	want := make([]string, len(idx))
-	for j, i := range idx {
-		want[j] = keys[i]
-	}
 	got, _ := c.o.Fallback.MGet(context.Background(), want)
 	for j, i := range idx {
 		if got[j] != nil {
-			vals[i], unknown[i] = got[j], false
+			vals[i] = got[j]
 			c.fallbackReads.Add(1)
 		}
 	}

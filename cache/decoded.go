@@ -62,6 +62,25 @@ func (m *memo) put(key, stamp string, storedAt, freshUntil time.Time, v any) {
 	m.add(key, d)
 }
 
+// get returns key's decoding if it is of the entry under stamp, else nil.
+func (m *memo) get(key string, stamp []byte) *decoding {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.m[key]; ok && d.stamp == string(stamp) {
+		return d
+	}
+	return nil
+}
+
+// drop forgets keys (their entries are being deleted).
+func (m *memo) drop(keys []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		delete(m.m, k)
+	}
+}
+
 func (m *memo) add(key string, d *decoding) {
 	if _, ok := m.m[key]; !ok && len(m.m) >= maxDecoded {
 		clear(m.m)

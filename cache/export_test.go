@@ -9,3 +9,6 @@ func LockKey(key string) string { return lockKey(key) }
 
 // RevalidateRetry is how long a key whose refresh did not store a value is not tried again.
 const RevalidateRetry = revalidateRetry
+
+// StampKey is where a Stamper keeps key's stamp.
+func StampKey(key string) string { return stampKey(key) }

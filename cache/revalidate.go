@@ -106,7 +106,7 @@ func refreshKey[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	}
 	// An instance that held the lock a moment ago may have stored a fresh value since this
 	// one read the key: then there is nothing to do.
-	if env, ok := decode(c.mget(ctx, []string{key})[0]); ok && c.o.Now().Before(env.freshUntil) {
+	if e := read[V](ctx, c, []string{key})[0]; e.ok && c.o.Now().Before(e.freshUntil) {
 		fresh = true
 		return
 	}

@@ -8,12 +8,15 @@
 //
 // # Key scheme
 //
-//	invitegw:v2:<kind>:<tenant>:<id>
+//	invitegw:v2:<kind>:{<tenant>:<id>}      the value
+//	invitegw:v2:<kind>:{<tenant>:<id>}:v    its stamp (Stamper)
+//	invitegw:v2:<kind>:{<tenant>:<id>}:lock its refresh lock (Locker)
 //
 // kind is what is cached (inv, org, roles, groups); tenant is a hash of the provider, its
 // base URL and the credential that fetched the data (Tenant), so deployments or credentials
 // sharing one Redis never see each other's entries and no credential is ever in a key; id names
-// the item within the tenant (e.g. elastic:1004). Bump v2 (Prefix) when the stored format
+// the item within the tenant (e.g. elastic:1004). The braces are a Redis Cluster hash tag: an
+// entry's keys are in one slot, so on one node, written and replicated in order (Stamper). Bump v2 (Prefix) when the stored format
 // changes: old entries are then simply never read again and expire, and old and new instances
 // sharing a Redis during a rolling upgrade never read each other's entries (upgrade_test.go).
 // JSON decoding is lenient, so a changed shape under an unchanged version would be read as
@@ -59,11 +62,35 @@ type Locker interface {
 	Unlock(ctx context.Context, lock, token string) error
 }
 
+// Stamper is a Store read over the network (Redis) that also keeps each entry's stamp (see
+// the value format) under a small key of its own, stampKey, so that an instance holding the
+// entry decoded can learn whether it is still the stored one without transferring it: a Load
+// reads the stamps of its keys in one MGET, then only the values it does not hold under their
+// stamps. Stores without it are read in full, which in process costs nothing.
+//
+// SetMany writes an entry's stamp before its value, with the same TTL, and Cache.Invalidate
+// deletes a stamp with (or before) its value; Key's hash tag keeps both on one node of a
+// Cluster, so they replicate in that order too. A stamp is thus never found while the value
+// stored before it is: a reader finds the stamp S only from the start of S's write to the
+// start of the next write or delete, and a copy under S is the latest value written. Between a
+// stamp and its value landing (or if the value's write failed), the stored value carries
+// another stamp than the stamp key: the reader reads the value, goes by the stamp in it, and
+// serves what is stored, as it would without stamps.
+type Stamper interface {
+	// Stamps returns the stamp of each key's entry, nil where there is none, in key order.
+	Stamps(ctx context.Context, keys []string) ([][]byte, error)
+}
+
+// stampKey is where a Stamper keeps key's stamp: in key's hash slot (see Key).
+func stampKey(key string) string { return key + ":v" }
+
 // Entry is one value to store, kept for TTL.
 type Entry struct {
 	Key   string
 	Value []byte
 	TTL   time.Duration
+	// Stamp, when set, is the stamp in Value's header; a Stamper keeps it apart too.
+	Stamp string
 }
 
 // Noop stores nothing: every read is a miss. It turns caching off while keeping the Cache's
