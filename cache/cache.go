@@ -3,6 +3,8 @@ package cache
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -112,7 +114,7 @@ func New(store Store, o Options) *Cache {
 	if o.FallbackTTL <= 0 {
 		o.FallbackTTL = 5 * time.Second
 	}
-	c := &Cache{store: store, o: o, flights: map[string]*flight{}, refreshing: map[string]*refresh{}, memo: newMemo(),
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, refreshing: map[string]*refresh{}, memo: newMemo(maxDecoded, maxDecodedBytes),
 		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}, refreshLog: logLimit{every: o.LogEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
@@ -511,7 +513,7 @@ func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time,
 		c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", key, "error", err.Error())
 		return Entry{}, false
 	}
-	c.memo.put(key, stamp, fetched, fresh, v)
+	c.memo.put(key, stamp, fetched, fresh, len(b), v)
 	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate), Stamp: stamp}, true
 }
 
@@ -712,8 +714,9 @@ type envelope struct {
 // instance, share one, and a reader holding an entry under its stamp knows it is the stored
 // one. Uniqueness is all it is for; it need not be unpredictable.
 func newStamp() string {
-	var b [16]byte
-	return string(strconv.AppendUint(b[:0], rand.Uint64(), 36))
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	return hex.EncodeToString(b[:])
 }
 
 func encode(storedAt, freshUntil time.Time, stamp string, v any) ([]byte, error) {

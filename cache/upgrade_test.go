@@ -79,7 +79,7 @@ func TestUnreadableEntryIsAMissAndOverwritten(t *testing.T) {
 				t.Fatalf("upstream answering: got %+v", r[0])
 			}
 			want := regexp.MustCompile("^" + regexp.QuoteMeta("v2 "+unixMS(now)+" "+unixMS(now.Add(kind.TTL))+" ") +
-				"[0-9a-z]+" + regexp.QuoteMeta("\n"+`["value of `+id+`"]`) + "$")
+				"[0-9a-f]{16}" + regexp.QuoteMeta("\n"+`["value of `+id+`"]`) + "$")
 			if got := admin.Get(ctx, key).Val(); !want.MatchString(got) {
 				t.Fatalf("stored %q, want %s", got, want)
 			}
