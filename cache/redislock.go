@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,23 +29,12 @@ func (r *Redis) Lock(ctx context.Context, lock, token string, ttl time.Duration)
 }
 
 // SetLocked implements Locker with a script, which writes the entry's stamp first as SetMany
-// does. A Cluster refuses a script over keys in two slots, so there the lock is read and the
-// entry written after it: a lock deleted between the two (a write invalidating the entry on
-// another instance) does not stop the write.
+// does. On a Cluster the script's keys must be in one slot: Key's hash tag puts an entry's
+// lock (lockKey), stamp and value there.
 func (r *Redis) SetLocked(ctx context.Context, lock, token string, e Entry) (bool, error) {
-	if !r.cluster {
-		n, err := setLockedScript.Run(ctx, r.client, []string{lock, stampKey(e.Key), e.Key},
-			token, e.Stamp, e.Value, max(e.TTL.Milliseconds(), 1)).Int()
-		return n == 1, err
-	}
-	held, err := r.client.Get(ctx, lock).Result()
-	if errors.Is(err, redis.Nil) || (err == nil && held != token) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, r.SetMany(ctx, []Entry{e})
+	n, err := setLockedScript.Run(ctx, r.client, []string{lock, stampKey(e.Key), e.Key},
+		token, e.Stamp, e.Value, max(e.TTL.Milliseconds(), 1)).Int()
+	return n == 1, err
 }
 
 // Unlock implements Locker with a compare-and-delete script.

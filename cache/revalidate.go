@@ -16,7 +16,7 @@ import (
 //
 // A refresh never stores what a write may have made stale: Invalidate marks this instance's
 // refresh of the key, and deletes the key's lock in a shared store, so that a refresh running
-// anywhere cannot write under it (but for the narrow gap SetLocked documents on a Cluster).
+// anywhere cannot write under it (SetLocked checks the lock and writes in one script).
 
 // Bounds of a background refresh.
 const (
