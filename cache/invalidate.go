@@ -28,8 +28,9 @@ const (
 // A deleted entry is not served stale-while-revalidate either (it is gone, and so is its
 // stamp: no instance uses its decoded copy), and a background refresh of it that was running
 // does not store what it fetched: this instance's is told so, and the key's lock in a shared
-// store is deleted with the key, so that no instance's refresh can write under it. Entries are served that long past their freshness, so the retries go on
-// for the stale-while-revalidate window beyond within.
+// store is deleted with the key, so that no instance's refresh can write under it. Entries are
+// served that long past their freshness, so the retries go on for the stale-while-revalidate
+// window beyond within.
 //
 // One race remains, as in any cache-aside: a fetch for a miss that started before the write
 // upstream and stores its older value after this deleted it leaves that value (and responses

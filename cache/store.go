@@ -16,8 +16,9 @@
 // base URL and the credential that fetched the data (Tenant), so deployments or credentials
 // sharing one Redis never see each other's entries and no credential is ever in a key; id names
 // the item within the tenant (e.g. elastic:1004). The braces are a Redis Cluster hash tag: an
-// entry's keys are in one slot, so on one node, written and replicated in order (Stamper). Bump v2 (Prefix) when the stored format
-// changes: old entries are then simply never read again and expire, and old and new instances
+// entry's keys are in one slot, so on one node, written and replicated in the order they are
+// sent (Stamper), and one script can act on them (Locker). Bump v2 (Prefix) when the stored
+// format changes: old entries are then simply never read again and expire, and old and new instances
 // sharing a Redis during a rolling upgrade never read each other's entries (upgrade_test.go).
 // JSON decoding is lenient, so a changed shape under an unchanged version would be read as
 // wrong data: the bump is not optional. (v1 had no stamp in its values.)
@@ -68,14 +69,15 @@ type Locker interface {
 // reads the stamps of its keys in one MGET, then only the values it does not hold under their
 // stamps. Stores without it are read in full, which in process costs nothing.
 //
-// SetMany writes an entry's stamp before its value, with the same TTL, and Cache.Invalidate
-// deletes a stamp with (or before) its value; Key's hash tag keeps both on one node of a
-// Cluster, so they replicate in that order too. A stamp is thus never found while the value
-// stored before it is: a reader finds the stamp S only from the start of S's write to the
-// start of the next write or delete, and a copy under S is the latest value written. Between a
-// stamp and its value landing (or if the value's write failed), the stored value carries
-// another stamp than the stamp key: the reader reads the value, goes by the stamp in it, and
-// serves what is stored, as it would without stamps.
+// SetMany (and SetLocked) write an entry's stamp before its value, with the same TTL (so the
+// stamp also expires first), and Cache.Invalidate deletes the stamp with its value, first
+// where the two are separate commands; Key's hash tag keeps both on one node of a Cluster, so
+// a replica promoted in a failover has them in that order too. A reader thus finds a stamp
+// only from the start of its write to the start of the next write or delete of the entry, and
+// the entry it holds decoded under that stamp is the last one whose write has begun. While a
+// stamp is ahead of its value (between the two writes, or, when the value's write failed, until
+// the entry is written again or expires), the value read carries an older stamp: the reader
+// goes by the stamp in the value and serves what is stored, as it would without stamps.
 type Stamper interface {
 	// Stamps returns the stamp of each key's entry, nil where there is none, in key order.
 	Stamps(ctx context.Context, keys []string) ([][]byte, error)
