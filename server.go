@@ -337,7 +337,10 @@ func newLimiters(cfg *config.Config, rc redis.UniversalClient, logger *slog.Logg
 }
 
 // auditStream is the Redis Stream every replica of a deployment writes its audit trail to.
-const auditStream = cache.Prefix + "audit"
+// It is a record, not a cache entry: it keeps this name when the cache's key version
+// (cache.Prefix) is bumped, so the trail goes on in one stream across such an upgrade and
+// whoever reads it need not follow the bump (as idempotency.KeyPrefix keeps its own).
+const auditStream = "invitegw:v1:audit"
 
 // newAudit keeps the audit trail in Redis when the cache is there (shared by every replica,
 // kept across restarts), else in memory.

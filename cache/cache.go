@@ -3,11 +3,14 @@ package cache
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -111,7 +114,7 @@ func New(store Store, o Options) *Cache {
 	if o.FallbackTTL <= 0 {
 		o.FallbackTTL = 5 * time.Second
 	}
-	c := &Cache{store: store, o: o, flights: map[string]*flight{}, refreshing: map[string]*refresh{}, memo: newMemo(),
+	c := &Cache{store: store, o: o, flights: map[string]*flight{}, refreshing: map[string]*refresh{}, memo: newMemo(maxDecoded, maxDecodedBytes),
 		wake: make(chan struct{}), logLimit: logLimit{every: o.LogEvery}, refreshLog: logLimit{every: o.LogEvery}}
 	c.breaker = gobreaker.NewCircuitBreaker[[][]byte](gobreaker.Settings{
 		Name:        "cache-store",
@@ -309,33 +312,111 @@ func lookup[V any](ctx context.Context, c *Cache, skeys []string, idx []int, res
 	for j, i := range idx {
 		want[j] = skeys[i]
 	}
-	raw := c.mget(ctx, want)
+	got := read[V](ctx, c, want)
 	now := c.o.Now()
 	for j, i := range idx {
-		if env, ok := decode(raw[j]); ok {
-			if v, err := decodeValue[V](c, skeys[i], raw[j], env.data); err == nil {
-				if now.Before(env.freshUntil) {
-					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil}
-					if first {
-						c.hits.Add(1)
-					}
-					continue
-				}
-				if first && now.Before(env.freshUntil.Add(c.o.StaleWhileRevalidate)) {
-					results[i] = Result[V]{Value: v, FreshUntil: env.freshUntil, Revalidating: true, Age: max(0, now.Sub(env.storedAt))}
+		if e := got[j]; e.ok {
+			if now.Before(e.freshUntil) {
+				results[i] = Result[V]{Value: e.value, FreshUntil: e.freshUntil}
+				if first {
 					c.hits.Add(1)
-					c.revalidating.Add(1)
-					refresh = append(refresh, i)
-					continue
 				}
-				if now.Before(env.freshUntil.Add(c.o.StaleGrace)) {
-					stale[i] = cached[V]{value: v, storedAt: env.storedAt}
-				}
+				continue
+			}
+			if first && now.Before(e.freshUntil.Add(c.o.StaleWhileRevalidate)) {
+				results[i] = Result[V]{Value: e.value, FreshUntil: e.freshUntil, Revalidating: true, Age: max(0, now.Sub(e.storedAt))}
+				c.hits.Add(1)
+				c.revalidating.Add(1)
+				refresh = append(refresh, i)
+				continue
+			}
+			if now.Before(e.freshUntil.Add(c.o.StaleGrace)) {
+				stale[i] = cached[V]{value: e.value, storedAt: e.storedAt}
 			}
 		}
 		missing = append(missing, i)
 	}
 	return missing, refresh
+}
+
+// stored is a key's stored entry, decoded; ok is false for a miss.
+type stored[V any] struct {
+	value                V
+	storedAt, freshUntil time.Time
+	ok                   bool
+}
+
+// read returns the entries stored under keys, decoded, in key order: a miss where there is
+// none, or one that does not parse or decode. From a Stamper it reads the keys' stamps, then
+// only the values this instance does not hold decoded under them (a warm read of unchanged
+// lists transfers a few bytes per key, however long the lists); other stores are read in full.
+// Where the store fails for a key, the fallback's copy is read (mgetChecked).
+func read[V any](ctx context.Context, c *Cache, keys []string) []stored[V] {
+	out := make([]stored[V], len(keys))
+	s, ok := c.store.(Stamper)
+	if !ok {
+		for i, b := range c.mget(ctx, keys) {
+			out[i] = decodeStored[V](c, keys[i], b)
+		}
+		return out
+	}
+	stamps, failed := c.readThrough(ctx, keys, s.Stamps)
+	var rest []int // the keys whose value is to be read
+	for i, stamp := range stamps {
+		switch {
+		case failed[i]:
+			out[i] = decodeStored[V](c, keys[i], stamp) // the fallback's whole value, or nil
+		case stamp == nil:
+			// No entry: expired or deleted, whatever this instance holds.
+		default:
+			var held bool
+			if out[i], held = fromMemo[V](c, keys[i], stamp); !held {
+				rest = append(rest, i)
+			}
+		}
+	}
+	if len(rest) == 0 {
+		return out
+	}
+	want := make([]string, len(rest))
+	for j, i := range rest {
+		want[j] = keys[i]
+	}
+	for j, b := range c.mget(ctx, want) {
+		out[rest[j]] = decodeStored[V](c, want[j], b)
+	}
+	return out
+}
+
+// fromMemo is key's entry under stamp as this instance holds it decoded, and whether it does
+// (a value that did not decode under that stamp is held too, as a miss).
+func fromMemo[V any](c *Cache, key string, stamp []byte) (stored[V], bool) {
+	d := c.memo.get(key, stamp)
+	if d == nil {
+		return stored[V]{}, false
+	}
+	<-d.done
+	if d.err != nil {
+		return stored[V]{}, true
+	}
+	v, ok := d.value.(V)
+	if !ok {
+		return stored[V]{}, false // another type under the key: read and decode it as V
+	}
+	return stored[V]{value: v, storedAt: d.storedAt, freshUntil: d.freshUntil, ok: true}, true
+}
+
+// decodeStored is key's stored bytes b decoded (through the memo).
+func decodeStored[V any](c *Cache, key string, b []byte) stored[V] {
+	env, ok := decode(b)
+	if !ok {
+		return stored[V]{}
+	}
+	v, err := decodeValue[V](c, key, env)
+	if err != nil {
+		return stored[V]{}
+	}
+	return stored[V]{value: v, storedAt: env.storedAt, freshUntil: env.freshUntil, ok: true}
 }
 
 // runFlights re-checks the store for the keys this call leads (another flight may have stored
@@ -418,20 +499,22 @@ func freshUntil[K comparable, V any](kind Kind[K, V], v V, fetched time.Time) ti
 }
 
 // entry is what to store under key for v, fetched at fetched and fresh until fresh: kept past
-// its freshness for as long as a copy may still be served (StaleGrace, StaleWhileRevalidate).
-// False when nothing is stored. The memo learns v, so this instance never decodes it back.
+// its freshness for as long as a copy may still be served (StaleGrace, StaleWhileRevalidate),
+// under a new stamp. False when nothing is stored. The memo learns v, so this instance never
+// decodes it back.
 func (c *Cache) entry(ctx context.Context, key string, fetched, fresh time.Time, v any) (Entry, bool) {
 	if _, off := c.store.(Noop); off {
 		return Entry{}, false // nothing is stored: skip encoding a value no one will read
 	}
-	b, err := encode(fetched, fresh, v)
+	stamp := newStamp()
+	b, err := encode(fetched, fresh, stamp, v)
 	if err != nil {
 		// A value JSON cannot hold is a bug: served this once, never cached.
 		c.o.Logger.ErrorContext(ctx, "cache: value not stored: it does not encode", "key", key, "error", err.Error())
 		return Entry{}, false
 	}
-	c.memo.put(key, b, v)
-	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate)}, true
+	c.memo.put(key, stamp, fetched, fresh, len(b), v)
+	return Entry{Key: key, Value: b, TTL: fresh.Sub(fetched) + max(c.o.StaleGrace, c.o.StaleWhileRevalidate), Stamp: stamp}, true
 }
 
 // staleResult is the kept copy of key i when there is one, else the error.
@@ -474,9 +557,21 @@ func (c *Cache) mget(ctx context.Context, keys []string) [][]byte {
 // mgetChecked is mget that also says, per key, whether its value is unknown: the store
 // failed for it and the fallback did not hold it (a miss is known: nil and false).
 func (c *Cache) mgetChecked(ctx context.Context, keys []string) (vals [][]byte, unknown []bool) {
+	vals, unknown = c.readThrough(ctx, keys, c.store.MGet)
+	for i := range unknown {
+		unknown[i] = unknown[i] && vals[i] == nil
+	}
+	return vals, unknown
+}
+
+// readThrough reads keys with get (the store's MGet, or a Stamper's Stamps) through the
+// breaker. For the keys the store fails for (all of them when it is down or the breaker is
+// open, some when one Cluster node is), failed is true and vals holds the fallback's values
+// (whole values, whatever get reads), nil where it holds none.
+func (c *Cache) readThrough(ctx context.Context, keys []string, get func(context.Context, []string) ([][]byte, error)) (vals [][]byte, failed []bool) {
 	var partial *KeyErrors
 	vals, err := c.breaker.Execute(func() ([][]byte, error) {
-		vals, err := c.store.MGet(ctx, keys)
+		vals, err := get(ctx, keys)
 		if ke, ok := errors.AsType[*KeyErrors](err); ok && len(vals) == len(keys) {
 			partial = ke // one node down is not the store down: keep the breaker closed
 			return vals, nil
@@ -486,21 +581,21 @@ func (c *Cache) mgetChecked(ctx context.Context, keys []string) (vals [][]byte, 
 	if err == nil && len(vals) != len(keys) {
 		err = fmt.Errorf("store returned %d values for %d keys", len(vals), len(keys))
 	}
-	unknown = make([]bool, len(keys))
+	failed = make([]bool, len(keys))
 	switch {
 	case err != nil:
 		c.storeFailed(ctx, "read", err)
 		vals = make([][]byte, len(keys))
-		c.fromFallback(keys, vals, all(len(keys)), unknown)
+		c.fromFallback(keys, vals, all(len(keys)), failed)
 	case partial != nil:
 		c.storeFailed(ctx, "read", partial)
 		c.forget(keys, partial.Failed)
-		c.fromFallback(keys, vals, partial.Failed, unknown)
+		c.fromFallback(keys, vals, partial.Failed, failed)
 	default:
 		c.forget(keys, nil)
 		c.storeAnswered()
 	}
-	return vals, unknown
+	return vals, failed
 }
 
 // forget drops from the fallback the keys the store has just answered for (all but failed):
@@ -544,22 +639,20 @@ func (c *Cache) set(ctx context.Context, op string, entries []Entry) {
 	}
 }
 
-// fromFallback fills vals at idx from the fallback, marking in unknown those it does not hold.
-func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int, unknown []bool) {
-	for _, i := range idx {
-		unknown[i] = true
+// fromFallback sets vals at idx to the fallback's values (nil where it holds none), marking
+// them in failed.
+func (c *Cache) fromFallback(keys []string, vals [][]byte, idx []int, failed []bool) {
+	want := make([]string, len(idx))
+	for j, i := range idx {
+		want[j], vals[i], failed[i] = keys[i], nil, true
 	}
 	if c.o.Fallback == nil {
 		return
 	}
-	want := make([]string, len(idx))
-	for j, i := range idx {
-		want[j] = keys[i]
-	}
 	got, _ := c.o.Fallback.MGet(context.Background(), want)
 	for j, i := range idx {
 		if got[j] != nil {
-			vals[i], unknown[i] = got[j], false
+			vals[i] = got[j]
 			c.fallbackReads.Add(1)
 		}
 	}
@@ -614,25 +707,36 @@ func (c *Cache) storeFailed(ctx context.Context, op string, err error) {
 // envelope is a decoded stored value.
 type envelope struct {
 	storedAt, freshUntil time.Time
-	data                 []byte
+	stamp, data          []byte
 }
 
-func encode(storedAt, freshUntil time.Time, v any) ([]byte, error) {
+// newStamp is a new entry's stamp: 64 random bits, so that no two writes of a key, by any
+// instance, share one, and a reader holding an entry under its stamp knows it is the stored
+// one. Uniqueness is all it is for; it need not be unpredictable.
+func newStamp() string {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	return hex.EncodeToString(b[:])
+}
+
+func encode(storedAt, freshUntil time.Time, stamp string, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, len(data)+40)
-	b = append(b, "v1 "...)
+	b := make([]byte, 0, len(data)+len(stamp)+40)
+	b = append(b, "v2 "...)
 	b = strconv.AppendInt(b, storedAt.UnixMilli(), 10)
 	b = append(b, ' ')
 	b = strconv.AppendInt(b, freshUntil.UnixMilli(), 10)
+	b = append(b, ' ')
+	b = append(b, stamp...)
 	b = append(b, '\n')
 	return append(b, data...), nil
 }
 
 func decode(b []byte) (envelope, bool) {
-	rest, ok := bytes.CutPrefix(b, []byte("v1 "))
+	rest, ok := bytes.CutPrefix(b, []byte("v2 "))
 	if !ok {
 		return envelope{}, false
 	}
@@ -640,8 +744,9 @@ func decode(b []byte) (envelope, bool) {
 	if !ok {
 		return envelope{}, false
 	}
-	a, f, ok := bytes.Cut(header, []byte(" "))
-	if !ok {
+	a, rest, ok1 := bytes.Cut(header, []byte(" "))
+	f, stamp, ok2 := bytes.Cut(rest, []byte(" "))
+	if !ok1 || !ok2 || len(stamp) == 0 || bytes.IndexByte(stamp, ' ') >= 0 {
 		return envelope{}, false
 	}
 	stored, err1 := strconv.ParseInt(string(a), 10, 64)
@@ -649,5 +754,5 @@ func decode(b []byte) (envelope, bool) {
 	if err1 != nil || err2 != nil {
 		return envelope{}, false
 	}
-	return envelope{storedAt: time.UnixMilli(stored), freshUntil: time.UnixMilli(fresh), data: data}, true
+	return envelope{storedAt: time.UnixMilli(stored), freshUntil: time.UnixMilli(fresh), stamp: stamp, data: data}, true
 }

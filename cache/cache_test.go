@@ -47,7 +47,7 @@ func TestStore(t *testing.T) {
 		if err != nil || len(got) != 2 || got[0] != nil || got[1] != nil {
 			t.Fatalf("MGet on empty store = %q, %v", got, err)
 		}
-		if err := s.SetMany(ctx, []cache.Entry{{"a", []byte("1"), time.Minute}, {"c", []byte("3"), time.Minute}}); err != nil {
+		if err := s.SetMany(ctx, []cache.Entry{{Key: "a", Value: []byte("1"), TTL: time.Minute}, {Key: "c", Value: []byte("3"), TTL: time.Minute}}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ = s.MGet(ctx, []string{"c", "b", "a"})
@@ -71,7 +71,7 @@ func TestMemoryExpires(t *testing.T) {
 	clock := newClock()
 	m := cache.NewMemory(clock.Now)
 	ctx := context.Background()
-	_ = m.SetMany(ctx, []cache.Entry{{"a", []byte("1"), time.Second}})
+	_ = m.SetMany(ctx, []cache.Entry{{Key: "a", Value: []byte("1"), TTL: time.Second}})
 	clock.Advance(time.Second)
 	if got, _ := m.MGet(ctx, []string{"a"}); got[0] != nil || m.Len() != 0 {
 		t.Fatalf("expired entry served: %q (len %d)", got, m.Len())
@@ -146,7 +146,7 @@ func TestRedisKeepsTTL(t *testing.T) {
 	c := srv.Client()
 	s := cache.NewRedis(c)
 	ctx := context.Background()
-	_ = s.SetMany(ctx, []cache.Entry{{"k", []byte("v"), 90 * time.Second}})
+	_ = s.SetMany(ctx, []cache.Entry{{Key: "k", Value: []byte("v"), TTL: 90 * time.Second}})
 	ttl := c.PTTL(ctx, "k").Val()
 	if ttl <= 80*time.Second || ttl > 90*time.Second {
 		t.Fatalf("PTTL = %v, want about 90s", ttl)
@@ -164,6 +164,8 @@ type counter struct {
 	calls map[string]int
 	err   error
 	gate  chan struct{} // when non-nil, fetches wait for it
+	// numbered makes each call's value another: "<key> #<call>" instead of "value of <key>".
+	numbered bool
 }
 
 func (c *counter) fetch(_ context.Context, k string) ([]string, error) {
@@ -178,6 +180,9 @@ func (c *counter) fetch(_ context.Context, k string) ([]string, error) {
 	c.calls[k]++
 	if c.err != nil {
 		return nil, c.err
+	}
+	if c.numbered {
+		return []string{fmt.Sprintf("%s #%d", k, c.calls[k])}, nil
 	}
 	return []string{"value of " + k}, nil
 }
@@ -313,8 +318,8 @@ func TestGarbageIsAMissAndOverwritten(t *testing.T) {
 	stores(t, newClock(), func(t *testing.T, s cache.Store) {
 		ctx := context.Background()
 		key := kind.Key("g")
-		for _, garbage := range []string{"\x00\xff garbage", "v1 12 34\n{not json", "v1 x y\n[]", "v1 1\n[]"} {
-			_ = s.SetMany(ctx, []cache.Entry{{key, []byte(garbage), time.Minute}})
+		for _, garbage := range []string{"\x00\xff garbage", "v2 12 34 s1\n{not json", "v2 x y s1\n[]", "v2 1 s1\n[]", "v2 12 34\n[]", "v2 12 34 \n[]"} {
+			_ = s.SetMany(ctx, []cache.Entry{{Key: key, Value: []byte(garbage), TTL: time.Minute, Stamp: "s1"}})
 			c := cache.New(s, cache.Options{})
 			var f counter
 			r := cache.Load(ctx, c, kind, []string{"g"}, f.fetch)
@@ -322,7 +327,7 @@ func TestGarbageIsAMissAndOverwritten(t *testing.T) {
 				t.Fatalf("garbage %q: %+v, fetches %d", garbage, r[0], f.n("g"))
 			}
 			got, _ := s.MGet(ctx, []string{key})
-			if !bytes.HasPrefix(got[0], []byte("v1 ")) || !bytes.HasSuffix(got[0], []byte(`["value of g"]`)) {
+			if !bytes.HasPrefix(got[0], []byte("v2 ")) || !bytes.HasSuffix(got[0], []byte(`["value of g"]`)) {
 				t.Fatalf("garbage %q not overwritten: %q", garbage, got[0])
 			}
 		}

@@ -25,11 +25,12 @@ const (
 // this instance's fallback is updated at once and the retries run in the background,
 // straight away when the store answers again.
 //
-// A deleted entry is not served stale-while-revalidate either (it is gone), and a background
-// refresh of it that was running does not store what it fetched: this instance's is told so,
-// and the key's lock in a shared store is deleted with the key, so that no instance's refresh
-// can write under it. Entries are served that long past their freshness, so the retries go on
-// for the stale-while-revalidate window beyond within.
+// A deleted entry is not served stale-while-revalidate either (it is gone, and so is its
+// stamp: no instance uses its decoded copy), and a background refresh of it that was running
+// does not store what it fetched: this instance's is told so, and the key's lock in a shared
+// store is deleted with the key, so that no instance's refresh can write under it. Entries are
+// served that long past their freshness, so the retries go on for the stale-while-revalidate
+// window beyond within.
 //
 // One race remains, as in any cache-aside: a fetch for a miss that started before the write
 // upstream and stores its older value after this deleted it leaves that value (and responses
@@ -43,13 +44,8 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 		}
 	}
 	c.mu.Unlock()
-	if _, shared := c.store.(Locker); shared {
-		locks := make([]string, 0, 2*len(del))
-		for _, k := range del {
-			locks = append(locks, k, lockKey(k))
-		}
-		del = locks
-	}
+	c.memo.drop(del)
+	del = c.withSidecars(del)
 	if c.o.Fallback != nil {
 		_ = c.o.Fallback.Del(ctx, del...)
 		for _, e := range set {
@@ -105,6 +101,27 @@ func (c *Cache) Invalidate(ctx context.Context, del []string, set []Entry, withi
 		}
 	}()
 	<-first
+}
+
+// withSidecars is keys with the keys a Stamper and a Locker keep beside each: an entry's stamp
+// first, so that no reader finds it once its value is gone (see Stamper), and its refresh lock.
+func (c *Cache) withSidecars(keys []string) []string {
+	_, stamps := c.store.(Stamper)
+	_, locks := c.store.(Locker)
+	if !stamps && !locks {
+		return keys
+	}
+	all := make([]string, 0, 3*len(keys))
+	for _, k := range keys {
+		if stamps {
+			all = append(all, stampKey(k))
+		}
+		all = append(all, k)
+		if locks {
+			all = append(all, lockKey(k))
+		}
+	}
+	return all
 }
 
 // Close waits, until ctx ends, for invalidations still being retried and for fetches and

@@ -7,11 +7,12 @@ import (
 )
 
 // Prefix starts every key invitegw writes; the version is part of it (see the package doc).
-const Prefix = "invitegw:v1:"
+const Prefix = "invitegw:v2:"
 
-// Key builds a store key: invitegw:v1:<kind>:<tenant>:<id>.
+// Key builds a store key: invitegw:v2:<kind>:{<tenant>:<id>}. The hash tag in braces puts
+// the entry's stamp and lock keys in its slot (see the package doc).
 func Key(kind, tenant, id string) string {
-	return Prefix + kind + ":" + tenant + ":" + id
+	return Prefix + kind + ":{" + tenant + ":" + id + "}"
 }
 
 // Tenant hashes what identifies whose data a key holds (provider, base URL, credential ID) into

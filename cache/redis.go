@@ -11,6 +11,7 @@ import (
 )
 
 // Redis is a Store over go-redis: a single node, a Sentinel-managed primary or a Cluster.
+// It keeps entries' stamps apart (Stamper) and refresh locks (Locker).
 type Redis struct {
 	client  redis.UniversalClient
 	cluster bool
@@ -79,19 +80,37 @@ func perKey(n int, errOf func(i int) error) error {
 	return &ke
 }
 
-// SetMany implements Store with one pipeline of SET ... PX.
+// Stamps implements Stamper: one MGET of the stamp keys (pipelined GETs on a Cluster).
+func (r *Redis) Stamps(ctx context.Context, keys []string) ([][]byte, error) {
+	stamps := make([]string, len(keys))
+	for i, k := range keys {
+		stamps[i] = stampKey(k)
+	}
+	return r.MGet(ctx, stamps)
+}
+
+// SetMany implements Store with one pipeline of SET ... PX, an entry's stamp before its value
+// (see Stamper).
 func (r *Redis) SetMany(ctx context.Context, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	cmds := make([]*redis.StatusCmd, len(entries))
+	stamps, values := make([]*redis.StatusCmd, len(entries)), make([]*redis.StatusCmd, len(entries))
 	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, e := range entries {
-			cmds[i] = p.Set(ctx, e.Key, e.Value, e.TTL)
+			if e.Stamp != "" {
+				stamps[i] = p.Set(ctx, stampKey(e.Key), e.Stamp, e.TTL)
+			}
+			values[i] = p.Set(ctx, e.Key, e.Value, e.TTL)
 		}
 		return nil
 	})
-	return perKey(len(entries), func(i int) error { return cmds[i].Err() })
+	return perKey(len(entries), func(i int) error {
+		if stamps[i] != nil && stamps[i].Err() != nil {
+			return stamps[i].Err()
+		}
+		return values[i].Err()
+	})
 }
 
 // Del implements Store. On a Cluster each key is its own DEL (keys may live in different slots).

@@ -2,13 +2,15 @@ package cache
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-var _ Locker = (*Redis)(nil)
+var (
+	_ Locker  = (*Redis)(nil)
+	_ Stamper = (*Redis)(nil)
+)
 
 // The scripts compare the lock's token and act in one step: a check and a command sent one
 // after the other could act on a lock taken by someone else in between.
@@ -16,7 +18,8 @@ var (
 	unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
 return 0`)
 	setLockedScript = redis.NewScript(`if redis.call("GET", KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[3])
+if ARGV[2] ~= "" then redis.call("SET", KEYS[2], ARGV[2], "PX", ARGV[4]) end
+redis.call("SET", KEYS[3], ARGV[3], "PX", ARGV[4])
 return 1`)
 )
 
@@ -25,22 +28,13 @@ func (r *Redis) Lock(ctx context.Context, lock, token string, ttl time.Duration)
 	return r.client.SetNX(ctx, lock, token, ttl).Result()
 }
 
-// SetLocked implements Locker with a script. A Cluster refuses a script over keys in two slots,
-// so there the lock is read and the entry written after it: a lock deleted between the two
-// (a write invalidating the entry on another instance) does not stop the write.
+// SetLocked implements Locker with a script, which writes the entry's stamp first as SetMany
+// does. On a Cluster the script's keys must be in one slot: Key's hash tag puts an entry's
+// lock (lockKey), stamp and value there.
 func (r *Redis) SetLocked(ctx context.Context, lock, token string, e Entry) (bool, error) {
-	if !r.cluster {
-		n, err := setLockedScript.Run(ctx, r.client, []string{lock, e.Key}, token, e.Value, max(e.TTL.Milliseconds(), 1)).Int()
-		return n == 1, err
-	}
-	held, err := r.client.Get(ctx, lock).Result()
-	if errors.Is(err, redis.Nil) || (err == nil && held != token) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, r.client.Set(ctx, e.Key, e.Value, e.TTL).Err()
+	n, err := setLockedScript.Run(ctx, r.client, []string{lock, stampKey(e.Key), e.Key},
+		token, e.Stamp, e.Value, max(e.TTL.Milliseconds(), 1)).Int()
+	return n == 1, err
 }
 
 // Unlock implements Locker with a compare-and-delete script.

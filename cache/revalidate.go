@@ -16,7 +16,7 @@ import (
 //
 // A refresh never stores what a write may have made stale: Invalidate marks this instance's
 // refresh of the key, and deletes the key's lock in a shared store, so that a refresh running
-// anywhere cannot write under it (but for the narrow gap SetLocked documents on a Cluster).
+// anywhere cannot write under it (SetLocked checks the lock and writes in one script).
 
 // Bounds of a background refresh.
 const (
@@ -106,7 +106,7 @@ func refreshKey[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 	}
 	// An instance that held the lock a moment ago may have stored a fresh value since this
 	// one read the key: then there is nothing to do.
-	if env, ok := decode(c.mget(ctx, []string{key})[0]); ok && c.o.Now().Before(env.freshUntil) {
+	if e := read[V](ctx, c, []string{key})[0]; e.ok && c.o.Now().Before(e.freshUntil) {
 		fresh = true
 		return
 	}

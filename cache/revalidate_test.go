@@ -339,12 +339,13 @@ func TestWindowDoesNotExtendStaleGrace(t *testing.T) {
 
 // TestRedisLock: the refresh lock is held by one token at a time, writes under it only while
 // it is held, and is released only by its holder; on a single node and on a Cluster (where
-// the lock and the entry live in different slots).
+// the lock, the entry and its stamp are in the slot of the entry's hash tag).
 func TestRedisLock(t *testing.T) {
 	check := func(t *testing.T, client redis.UniversalClient) {
 		ctx := context.Background()
 		s := cache.NewRedis(client)
-		const lock, key = "test-lock", "test-value"
+		key := kind.Key("lock-test")
+		lock := cache.LockKey(key)
 		if ok, err := s.Lock(ctx, lock, "t1", time.Minute); !ok || err != nil {
 			t.Fatalf("Lock on a free lock = %v, %v", ok, err)
 		}
@@ -360,14 +361,16 @@ func TestRedisLock(t *testing.T) {
 		if n := client.Exists(ctx, key).Val(); n != 0 {
 			t.Fatal("a non-holder wrote")
 		}
-		if ok, err := s.SetLocked(ctx, lock, "t1", cache.Entry{Key: key, Value: []byte("v1"), TTL: time.Minute}); !ok || err != nil {
+		if ok, err := s.SetLocked(ctx, lock, "t1", cache.Entry{Key: key, Value: []byte("v1"), TTL: time.Minute, Stamp: "s1"}); !ok || err != nil {
 			t.Fatalf("SetLocked by the holder = %v, %v", ok, err)
 		}
-		if v := client.Get(ctx, key).Val(); v != "v1" {
-			t.Fatalf("value = %q, want v1", v)
-		}
-		if ttl := client.PTTL(ctx, key).Val(); ttl <= 50*time.Second || ttl > time.Minute {
-			t.Fatalf("value PTTL = %v, want about a minute", ttl)
+		for k, want := range map[string]string{key: "v1", cache.StampKey(key): "s1"} {
+			if v := client.Get(ctx, k).Val(); v != want {
+				t.Fatalf("%s = %q, want %q", k, v, want)
+			}
+			if ttl := client.PTTL(ctx, k).Val(); ttl <= 50*time.Second || ttl > time.Minute {
+				t.Fatalf("%s PTTL = %v, want about a minute", k, ttl)
+			}
 		}
 		if err := s.Unlock(ctx, lock, "t2"); err != nil || client.Get(ctx, lock).Val() != "t1" {
 			t.Fatalf("a non-holder released the lock (err %v)", err)
@@ -378,9 +381,9 @@ func TestRedisLock(t *testing.T) {
 		if ok, _ := s.Lock(ctx, lock, "t3", time.Minute); !ok {
 			t.Fatal("a released lock cannot be taken")
 		}
-		_ = s.Del(ctx, key, lock) // as Invalidate does
-		if ok, err := s.SetLocked(ctx, lock, "t3", cache.Entry{Key: key, Value: []byte("v3"), TTL: time.Minute}); ok || err != nil ||
-			client.Exists(ctx, key).Val() != 0 {
+		_ = s.Del(ctx, cache.StampKey(key), key, lock) // as Invalidate does
+		if ok, err := s.SetLocked(ctx, lock, "t3", cache.Entry{Key: key, Value: []byte("v3"), TTL: time.Minute, Stamp: "s3"}); ok || err != nil ||
+			client.Exists(ctx, key, cache.StampKey(key)).Val() != 0 {
 			t.Fatalf("SetLocked under a deleted lock = %v, %v", ok, err)
 		}
 	}

@@ -8,22 +8,28 @@
 //
 // # Key scheme
 //
-//	invitegw:v1:<kind>:<tenant>:<id>
+//	invitegw:v2:<kind>:{<tenant>:<id>}      the value
+//	invitegw:v2:<kind>:{<tenant>:<id>}:v    its stamp (Stamper)
+//	invitegw:v2:<kind>:{<tenant>:<id>}:lock its refresh lock (Locker)
 //
 // kind is what is cached (inv, org, roles, groups); tenant is a hash of the provider, its
 // base URL and the credential that fetched the data (Tenant), so deployments or credentials
 // sharing one Redis never see each other's entries and no credential is ever in a key; id names
-// the item within the tenant (e.g. elastic:1004). Bump v1 (Prefix) when the stored format
-// changes: old entries are then simply never read again and expire, and old and new instances
+// the item within the tenant (e.g. elastic:1004). The braces are a Redis Cluster hash tag: an
+// entry's keys are in one slot, so on one node, written and replicated in the order they are
+// sent (Stamper), and one script can act on them (Locker). Bump v2 (Prefix) when the stored
+// format changes: old entries are then simply never read again and expire, and old and new instances
 // sharing a Redis during a rolling upgrade never read each other's entries (upgrade_test.go).
 // JSON decoding is lenient, so a changed shape under an unchanged version would be read as
-// wrong data: the bump is not optional.
+// wrong data: the bump is not optional. (v1 had no stamp in its values.)
 //
 // # Value format
 //
-//	v1 <stored at, unix ms> <fresh until, unix ms>\n<JSON>
+//	v2 <stored at, unix ms> <fresh until, unix ms> <stamp>\n<JSON>
 //
-// A value that does not parse is a miss and is overwritten by the next fetch.
+// The stamp is random and new with every write (newStamp): an instance that holds a key's
+// entry decoded under the stamp it reads knows it holds what is stored. A value that does not
+// parse is a miss and is overwritten by the next fetch.
 package cache
 
 import (
@@ -57,11 +63,36 @@ type Locker interface {
 	Unlock(ctx context.Context, lock, token string) error
 }
 
+// Stamper is a Store read over the network (Redis) that also keeps each entry's stamp (see
+// the value format) under a small key of its own, stampKey, so that an instance holding the
+// entry decoded can learn whether it is still the stored one without transferring it: a Load
+// reads the stamps of its keys in one MGET, then only the values it does not hold under their
+// stamps. Stores without it are read in full, which in process costs nothing.
+//
+// SetMany (and SetLocked) write an entry's stamp before its value, with the same TTL (so the
+// stamp also expires first), and Cache.Invalidate deletes the stamp with its value, first
+// where the two are separate commands; Key's hash tag keeps both on one node of a Cluster, so
+// a replica promoted in a failover has them in that order too. A reader thus finds a stamp
+// only from the start of its write to the start of the next write or delete of the entry, and
+// the entry it holds decoded under that stamp is the last one whose write has begun. While a
+// stamp is ahead of its value (between the two writes, or, when the value's write failed, until
+// the entry is written again or expires), the value read carries an older stamp: the reader
+// goes by the stamp in the value and serves what is stored, as it would without stamps.
+type Stamper interface {
+	// Stamps returns the stamp of each key's entry, nil where there is none, in key order.
+	Stamps(ctx context.Context, keys []string) ([][]byte, error)
+}
+
+// stampKey is where a Stamper keeps key's stamp: in key's hash slot (see Key).
+func stampKey(key string) string { return key + ":v" }
+
 // Entry is one value to store, kept for TTL.
 type Entry struct {
 	Key   string
 	Value []byte
 	TTL   time.Duration
+	// Stamp, when set, is the stamp in Value's header; a Stamper keeps it apart too.
+	Stamp string
 }
 
 // Noop stores nothing: every read is a miss. It turns caching off while keeping the Cache's

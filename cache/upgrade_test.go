@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,11 +39,13 @@ func TestUnreadableEntryIsAMissAndOverwritten(t *testing.T) {
 	boom := errors.New("upstream down")
 
 	tests := []struct{ name, value string }{
-		{"a v2 value", "v2 " + fresh + "\n" + `["from v2"]`},
-		{"a v0 value", "v0 " + fresh + "\n" + `["from v0"]`},
-		{"a v10 value", "v10 " + fresh + "\n" + `["from v10"]`},
-		{"a v1 header with another field", "v1 " + fresh + " 7\n" + `["from a longer header"]`},
-		{"a v1 header over JSON of another shape", "v1 " + fresh + "\n" + `{"invitations":["from another shape"]}`},
+		{"a v1 value", "v1 " + fresh + "\n" + `["from v1"]`},
+		{"a v0 value", "v0 " + fresh + " s1\n" + `["from v0"]`},
+		{"a v3 value", "v3 " + fresh + " s1\n" + `["from v3"]`},
+		{"a v10 value", "v10 " + fresh + " s1\n" + `["from v10"]`},
+		{"a v2 header without a stamp", "v2 " + fresh + "\n" + `["from a shorter header"]`},
+		{"a v2 header with another field", "v2 " + fresh + " s1 7\n" + `["from a longer header"]`},
+		{"a v2 header over JSON of another shape", "v2 " + fresh + " s1\n" + `{"invitations":["from another shape"]}`},
 		{"a response entry", "r1 " + unixMS(now.Add(time.Hour)) + " 0123456789abcdef\n" + `["a response body"]`},
 		{"a response entry of another version", "r2 " + unixMS(now.Add(time.Hour)) + "\n" + `["a response body"]`},
 		{"garbage", "\x00\xffnot a cache entry"},
@@ -75,9 +78,10 @@ func TestUnreadableEntryIsAMissAndOverwritten(t *testing.T) {
 			if r[0].Err != nil || r[0].Stale || !slices.Equal(r[0].Value, []string{"value of " + id}) {
 				t.Fatalf("upstream answering: got %+v", r[0])
 			}
-			want := "v1 " + unixMS(now) + " " + unixMS(now.Add(kind.TTL)) + "\n" + `["value of ` + id + `"]`
-			if got := admin.Get(ctx, key).Val(); got != want {
-				t.Fatalf("stored %q, want %q", got, want)
+			want := regexp.MustCompile("^" + regexp.QuoteMeta("v2 "+unixMS(now)+" "+unixMS(now.Add(kind.TTL))+" ") +
+				"[0-9a-f]{16}" + regexp.QuoteMeta("\n"+`["value of `+id+`"]`) + "$")
+			if got := admin.Get(ctx, key).Val(); !want.MatchString(got) {
+				t.Fatalf("stored %q, want %s", got, want)
 			}
 			r = cache.Load(ctx, c, kind, []string{id}, f.fetch)
 			if !slices.Equal(r[0].Value, []string{"value of " + id}) || f.n(id) != 1 {
@@ -109,7 +113,7 @@ func TestUnreadableResponseIsAMissAndOverwritten(t *testing.T) {
 		{"an r2 response", "r2 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r2"}}`},
 		{"an r0 response", "r0 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r0"}}`},
 		{"an r1 header with another field", "r1 " + unixMS(until) + " " + gen + " 7\n" + `{"data":{"from":"r1+"}}`},
-		{"a data entry", "v1 " + unixMS(clock.Now()) + " " + unixMS(until) + "\n" + `{"data":{"from":"v1"}}`},
+		{"a data entry", "v2 " + unixMS(clock.Now()) + " " + unixMS(until) + " s1\n" + `{"data":{"from":"v2"}}`},
 		{"garbage", "\x00\xffnot a cache entry"},
 	}
 	for i, tt := range tests {
@@ -152,7 +156,7 @@ func TestAnotherKeyVersionIsInvisible(t *testing.T) {
 	now := clock.Now()
 	fresh := unixMS(now.Add(-time.Second)) + " " + unixMS(now.Add(time.Hour))
 
-	for _, prefix := range []string{"invitegw:v0:", "invitegw:v2:", "invitegw:v10:", "invitegw:"} {
+	for _, prefix := range []string{"invitegw:v0:", "invitegw:v1:", "invitegw:v3:", "invitegw:v10:", "invitegw:"} {
 		if prefix == cache.Prefix {
 			continue
 		}
@@ -162,7 +166,7 @@ func TestAnotherKeyVersionIsInvisible(t *testing.T) {
 			}
 			own := kind.Key("k")
 			other := map[string]string{
-				prefix + strings.TrimPrefix(own, cache.Prefix): "v1 " + fresh + "\n" + `["from another version"]`,
+				prefix + strings.TrimPrefix(own, cache.Prefix): "v2 " + fresh + " s1\n" + `["from another version"]`,
 				prefix + "resp:scope:q":                        "r1 " + unixMS(now.Add(time.Hour)) + "\n" + `{"data":{"from":"another version"}}`,
 				prefix + "apq:hash":                            "{ fromAnotherVersion }",
 			}

@@ -133,7 +133,7 @@ func TestClusterFailover(t *testing.T) {
 	warm(t, ups, gws)
 
 	// The master holding Redpanda's list: every query reads it.
-	key := findKey(t, cl, "invitegw:v1:inv:*redpanda*")
+	key := findKey(t, cl, "invitegw:v2:inv:*redpanda}")
 	waitReplicated(t, cl.Addrs())
 	dead := cl.MasterFor(key)
 	failover(t, ups, gws, dead.Kill, func(ctx context.Context) error {

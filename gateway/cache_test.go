@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,23 +107,27 @@ func TestAnotherCredentialGetsItsOwnEntries(t *testing.T) {
 	ctx := context.Background()
 	rc := srv.Client()
 	keys := rc.Keys(ctx, "*").Val()
-	lists, responses := map[string]bool{}, map[string]bool{}
+	lists, stamps, responses := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	scheme := regexp.MustCompile(`^invitegw:v2:(?:inv:\{([0-9a-f]{20}):redpanda\}(:v)?|resp:([0-9a-f]{20}):[0-9a-f]+)$`)
 	for _, k := range keys {
-		parts := strings.Split(k, ":")
+		m := scheme.FindStringSubmatch(k)
 		switch {
-		case len(parts) == 5 && parts[2] == "inv":
-			lists[parts[3]] = true
-		case len(parts) == 5 && parts[2] == "resp":
-			responses[parts[3]] = true
-		default:
+		case m == nil:
 			t.Errorf("key %q outside the documented scheme", k)
+		case m[2] != "":
+			stamps[m[1]] = true
+		case m[1] != "":
+			lists[m[1]] = true
+		default:
+			responses[m[3]] = true
 		}
 		assertNoSecrets(t, "key "+k, k)
 		assertNoSecrets(t, "value of "+k, rc.Get(ctx, k).Val())
 	}
-	// One list and one answer per credential, each under its own tenant or scope.
-	if len(keys) != 4 || len(lists) != 2 || len(responses) != 2 {
-		t.Fatalf("keys = %q, want a list and a response under a separate hash per credential", keys)
+	// One list (and its stamp) and one answer per credential, each under its own tenant or
+	// scope.
+	if len(keys) != 6 || len(lists) != 2 || !maps.Equal(stamps, lists) || len(responses) != 2 {
+		t.Fatalf("keys = %q, want a list, its stamp and a response under a separate hash per credential", keys)
 	}
 }
 
