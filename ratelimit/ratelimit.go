@@ -4,7 +4,7 @@
 // upstream.Limiter of a provider's upstream.Policy.
 //
 // With Redis, every replica draws from one bucket, kept by github.com/go-redis/redis_rate (GCRA
-// in a Lua script, on Redis's clock) under invitegw:v1:rate:<provider>:<tenant>. Without Redis,
+// in a Lua script, on Redis's clock) under <cache.Prefix>rate:<provider>:<tenant>. Without Redis,
 // and while Redis fails, each instance keeps the budget by itself in memory
 // (golang.org/x/time/rate): a Redis outage never stops traffic, it only lets each replica spend
 // a whole budget for a while.
@@ -12,7 +12,7 @@
 // A provider that says its quota is spent (a Redpanda ratelimit header with remaining=0,
 // Elastic's x-ratelimit-remaining: 0, a 429's Retry-After) has its calls held (refused) until
 // the moment it named, on every replica: the hold is kept in Redis beside the bucket
-// (invitegw:v1:rate:<provider>:<tenant>:hold), and in memory too.
+// (<cache.Prefix>rate:<provider>:<tenant>:hold), and in memory too.
 //
 // Nothing waits for a token. Allow answers at once, so a call over budget fails fast with
 // upstream.ErrThrottled and the cache can answer with a stale copy, and nothing ever queues

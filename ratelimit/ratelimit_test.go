@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
 	"github.com/invitegw/invitegw/ratelimit"
 	"github.com/invitegw/invitegw/upstream"
@@ -73,8 +74,8 @@ func TestTwoInstancesShareOneBudgetThroughRedis(t *testing.T) {
 		t.Fatalf("keys %q, want one per tenant", keys)
 	}
 	for _, k := range keys {
-		if !strings.HasPrefix(k, "invitegw:v1:rate:redpanda:") || strings.Contains(k, "cred-") {
-			t.Errorf("key %q: want invitegw:v1:rate:redpanda:<tenant hash>", k)
+		if !strings.HasPrefix(k, cache.Prefix+"rate:redpanda:") || strings.Contains(k, "cred-") {
+			t.Errorf("key %q: want %srate:redpanda:<tenant hash>", k, cache.Prefix)
 		}
 	}
 }
