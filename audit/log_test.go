@@ -1,14 +1,11 @@
 package audit_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,29 +15,15 @@ import (
 	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
-// logBuffer is a JSON log the tests can read while Logs write it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) logger() *slog.Logger { return slog.New(slog.NewJSONHandler(l, nil)) }
-
 // lines returns the log lines with message msg, decoded, without their "time".
-func (l *logBuffer) lines(t *testing.T, msg string) []map[string]any {
+func logLines(t *testing.T, log *testlog.Buffer, msg string) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for line := range strings.Lines(l.b.String()) {
+	for line := range strings.Lines(log.String()) {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line %q: %v", line, err)
@@ -125,8 +108,8 @@ func withoutIDs(events []audit.Event) []audit.Event {
 }
 
 // fastRetries are Options that retry at once, for tests that wait for a store to recover.
-func fastRetries(s audit.Store, log *logBuffer) audit.Options {
-	return audit.Options{Store: s, Logger: log.logger(), RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond}
+func fastRetries(s audit.Store, log *testlog.Buffer) audit.Options {
+	return audit.Options{Store: s, Logger: log.Logger(), RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond}
 }
 
 func closeLog(t *testing.T, l *audit.Log) {
@@ -139,10 +122,10 @@ func closeLog(t *testing.T, l *audit.Log) {
 }
 
 func TestRecordLogsAndStores(t *testing.T) {
-	var log logBuffer
+	var log testlog.Buffer
 	s := newSwitchStore()
 	now := time.Date(2026, 3, 4, 5, 6, 7, 890, time.UTC)
-	l := audit.New(audit.Options{Store: s, Logger: log.logger(), Now: func() time.Time { return now }})
+	l := audit.New(audit.Options{Store: s, Logger: log.Logger(), Now: func() time.Time { return now }})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // a client that hung up: the event is stored all the same
 
@@ -171,7 +154,7 @@ func TestRecordLogsAndStores(t *testing.T) {
 		}),
 		wantLine("2026-03-04T00:05:07.00000089-05:00", []any{}),
 	}
-	if got := log.lines(t, "audit"); !reflect.DeepEqual(got, want) {
+	if got := logLines(t, &log, "audit"); !reflect.DeepEqual(got, want) {
 		t.Fatalf("log lines:\n got %v\nwant %v", got, want)
 	}
 
@@ -184,7 +167,7 @@ func TestRecordLogsAndStores(t *testing.T) {
 }
 
 func TestQueueWhileStoreFails(t *testing.T) {
-	var log logBuffer
+	var log testlog.Buffer
 	s := newSwitchStore()
 	l := audit.New(fastRetries(s, &log))
 	s.down.Store(true)
@@ -192,7 +175,7 @@ func TestQueueWhileStoreFails(t *testing.T) {
 	for _, e := range in {
 		l.Record(context.Background(), e)
 	}
-	if n := len(log.lines(t, "audit")); n != 3 {
+	if n := len(logLines(t, &log, "audit")); n != 3 {
 		t.Fatalf("%d audit log lines while the store fails, want 3", n)
 	}
 	if l.StoreErrors() == 0 || len(stored(t, s)) != 0 {
@@ -201,7 +184,7 @@ func TestQueueWhileStoreFails(t *testing.T) {
 	if n := l.Pending(); n != 3 {
 		t.Fatalf("pending %d, want 3", n)
 	}
-	if n := len(log.lines(t, "audit store failing: queueing events until it takes them")); n != 1 {
+	if n := len(logLines(t, &log, "audit store failing: queueing events until it takes them")); n != 1 {
 		t.Fatalf("%d lines saying the store fails, want 1", n)
 	}
 
@@ -211,13 +194,13 @@ func TestQueueWhileStoreFails(t *testing.T) {
 	if l.Dropped() != 0 || l.Pending() != 0 {
 		t.Fatalf("dropped %d, pending %d; want none", l.Dropped(), l.Pending())
 	}
-	if n := len(log.lines(t, "audit store recovered: every queued event is stored")); n != 1 {
+	if n := len(logLines(t, &log, "audit store recovered: every queued event is stored")); n != 1 {
 		t.Fatalf("%d lines saying the store recovered, want 1", n)
 	}
 }
 
 func TestQueueDropsTheOldestWhenFull(t *testing.T) {
-	var log logBuffer
+	var log testlog.Buffer
 	s := &scriptedStore{Memory: audit.NewMemory(10), calls: make(chan scriptedCall)}
 	o := fastRetries(s, &log)
 	o.QueueSize = 2
@@ -247,13 +230,13 @@ func TestQueueDropsTheOldestWhenFull(t *testing.T) {
 	if n := l.Dropped(); n != 2 {
 		t.Fatalf("dropped %d, want 2", n)
 	}
-	if n := len(log.lines(t, "audit queue full: dropping the oldest events not yet stored (they are in the log)")); n != 1 {
+	if n := len(logLines(t, &log, "audit queue full: dropping the oldest events not yet stored (they are in the log)")); n != 1 {
 		t.Fatalf("%d lines saying the queue is full, want 1", n)
 	}
 }
 
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
-	var log logBuffer
+	var log testlog.Buffer
 	s := newSwitchStore()
 	l := audit.New(fastRetries(s, &log))
 	s.down.Store(true)
@@ -279,7 +262,7 @@ func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
 	}
 	s.down.Store(false)
 	equalEvents(t, "stored", withoutIDs(stored(t, s)), utc([]audit.Event{event(3)}))
-	if n := len(log.lines(t, "audit")); n != 5 {
+	if n := len(logLines(t, &log, "audit")); n != 5 {
 		t.Fatalf("%d audit log lines, want 5", n)
 	}
 	if err := l.Close(context.Background()); err != nil {
@@ -296,8 +279,8 @@ func (hungStore) Append(ctx context.Context, _ audit.Event) (string, error) {
 }
 
 func TestAHungStoreHoldsUpNeitherRecordNorClose(t *testing.T) {
-	var log logBuffer
-	l := audit.New(audit.Options{Store: hungStore{audit.NewMemory(1)}, Logger: log.logger(),
+	var log testlog.Buffer
+	l := audit.New(audit.Options{Store: hungStore{audit.NewMemory(1)}, Logger: log.Logger(),
 		InlineTimeout: time.Millisecond, RetryTimeout: time.Hour})
 	l.Record(context.Background(), event(0)) // returns after InlineTimeout
 	l.Record(context.Background(), event(1)) // queued behind it at once

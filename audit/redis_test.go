@@ -11,15 +11,17 @@ import (
 
 	"github.com/invitegw/invitegw/audit"
 	"github.com/invitegw/invitegw/cache/redistest"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 const trailKey = "invitegw:v1:audit"
 
 func TestReplicasShareTheTrail(t *testing.T) {
 	srv := redistest.Start(t)
-	var log logBuffer
-	a := audit.New(audit.Options{Store: audit.NewRedis(redisClient(t, srv), trailKey, 1000), Logger: log.logger()})
-	b := audit.New(audit.Options{Store: audit.NewRedis(redisClient(t, srv), trailKey, 1000), Logger: log.logger()})
+	var log testlog.Buffer
+	a := audit.New(audit.Options{Store: audit.NewRedis(redisClient(t, srv), trailKey, 1000), Logger: log.Logger()})
+	b := audit.New(audit.Options{Store: audit.NewRedis(redisClient(t, srv), trailKey, 1000), Logger: log.Logger()})
 	a.Record(context.Background(), event(0))
 	b.Record(context.Background(), event(1))
 	want := utc([]audit.Event{event(1), event(0)})
@@ -34,7 +36,7 @@ func TestReplicasShareTheTrail(t *testing.T) {
 
 	// A restarted instance: new client, store and Log, the same Redis.
 	restarted := audit.NewRedis(redisClient(t, srv), trailKey, 1000)
-	c := audit.New(audit.Options{Store: restarted, Logger: log.logger()})
+	c := audit.New(audit.Options{Store: restarted, Logger: log.Logger()})
 	c.Record(context.Background(), event(2))
 	equalEvents(t, "after a restart", withoutIDs(stored(t, restarted)), utc([]audit.Event{event(2), event(1), event(0)}))
 	closeLog(t, c)
@@ -42,13 +44,13 @@ func TestReplicasShareTheTrail(t *testing.T) {
 
 func TestRedisDownThenBack(t *testing.T) {
 	srv := redistest.Start(t)
-	var log logBuffer
+	var log testlog.Buffer
 	s := audit.NewRedis(redisClient(t, srv), trailKey, 1000)
 	l := audit.New(fastRetries(s, &log))
 	srv.Stop()
 	e := event(7)
 	l.Record(context.Background(), e)
-	if got := log.lines(t, "audit"); len(got) != 1 || got[0]["request_id"] != "req-7" {
+	if got := logLines(t, &log, "audit"); len(got) != 1 || got[0]["request_id"] != "req-7" {
 		t.Fatalf("audit log lines with Redis down: %v", got)
 	}
 	if l.StoreErrors() == 0 || l.Pending() != 1 {
@@ -61,7 +63,7 @@ func TestRedisDownThenBack(t *testing.T) {
 		t.Fatalf("pending %d, dropped %d; want none", l.Pending(), l.Dropped())
 	}
 	equalEvents(t, "stored", withoutIDs(stored(t, s)), utc([]audit.Event{e}))
-	if n := len(log.lines(t, "audit store recovered: every queued event is stored")); n != 1 {
+	if n := len(logLines(t, &log, "audit store recovered: every queued event is stored")); n != 1 {
 		t.Fatalf("%d lines saying the store recovered, want 1", n)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 func TestNewRejectsBadOptions(t *testing.T) {
@@ -140,9 +142,9 @@ func TestAPIKeys(t *testing.T) {
 // and no key, and says why a credential was refused.
 func TestNothingSecretLogged(t *testing.T) {
 	p := newIDP(t, key("rsa-1"))
-	var logs logBuffer
+	var logs testlog.Buffer
 	const apiKey = "k-logged-never-0123456789"
-	a := newAuth(t, Options{JWT: jwtOptions(p), APIKeys: []APIKey{{Name: "ci", Key: apiKey}}, Now: newClock().Now, Logger: logs.logger()})
+	a := newAuth(t, Options{JWT: jwtOptions(p), APIKeys: []APIKey{{Name: "ci", Key: apiKey}}, Now: newClock().Now, Logger: logs.Logger()})
 	expired := claims()
 	expired["exp"] = t0.Add(-time.Hour).Unix()
 	secrets := []string{

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -15,7 +14,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"hash"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -285,26 +283,4 @@ func do(a *Authenticator, method string, set ...string) answer {
 
 func bearer(a *Authenticator, tok string) answer {
 	return do(a, http.MethodPost, "Authorization", "Bearer "+tok)
-}
-
-// logBuffer is a Debug-level JSON log a test can search.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 func wantFetches(t *testing.T, p *idp, want int32, when string) {
@@ -94,12 +96,12 @@ func TestJWKSDownAtStart(t *testing.T) {
 	p := newIDP(t, key("rsa-1"))
 	p.setDown(true)
 	clk := newClock()
-	var logs logBuffer
+	var logs testlog.Buffer
 	a := newAuth(t, Options{
 		JWT:     jwtOptions(p),
 		APIKeys: []APIKey{{Name: "ci", Key: "ci-0123456789abcdef"}},
 		Now:     clk.Now,
-		Logger:  logs.logger(),
+		Logger:  logs.Logger(),
 	})
 	wantFetches(t, p, 1, "at start")
 	tok := token(t, key("rsa-1"), claims())

@@ -1,13 +1,11 @@
 package idempotency_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +17,8 @@ import (
 
 	"github.com/invitegw/invitegw/cache/redistest"
 	"github.com/invitegw/invitegw/idempotency"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 // Request bodies. mutation and otherMutation differ only in an argument; query is no mutation.
@@ -83,14 +83,14 @@ func answer(n int64) func(http.ResponseWriter) {
 
 // guard builds the middleware over up with o, filling in the store, the header caller and a
 // logger into log.
-func guard(t *testing.T, s idempotency.Store, o idempotency.Options, log *logBuffer, up http.Handler) http.Handler {
+func guard(t *testing.T, s idempotency.Store, o idempotency.Options, log *testlog.Buffer, up http.Handler) http.Handler {
 	t.Helper()
 	o.Store = s
 	if o.Caller == nil {
 		o.Caller = headerCaller
 	}
 	if log != nil {
-		o.Logger = log.logger()
+		o.Logger = log.Logger()
 	}
 	g, err := idempotency.New(o)
 	if err != nil {
@@ -173,26 +173,4 @@ func wantCalls(t *testing.T, u *upstream, want int64) {
 	if got := u.calls.Load(); got != want {
 		t.Fatalf("upstream called %d times, want %d", got, want)
 	}
-}
-
-// logBuffer collects JSON log lines, safe for concurrent handlers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

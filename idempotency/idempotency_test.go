@@ -15,6 +15,8 @@ import (
 
 	"github.com/invitegw/invitegw/cache/redistest"
 	"github.com/invitegw/invitegw/idempotency"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 func TestRepeatReplaysWithoutRunning(t *testing.T) {
@@ -181,7 +183,7 @@ func TestOnlyOKIsKept(t *testing.T) {
 					}
 					answer(n)(w)
 				}}
-				var log logBuffer
+				var log testlog.Buffer
 				h := recoverPanic(guard(t, s, idempotency.Options{MaxResponseBytes: limit}, &log, u))
 				wantResponse(t, "first", do(h, post(t.Name(), "k", mutation)), c.want)
 				wantResponse(t, "retry", do(h, post(t.Name(), "k", mutation)), ran(2, false))
@@ -278,7 +280,7 @@ func TestOnlyMutationsWithAKeyAndACaller(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			u := &upstream{}
-			var log logBuffer
+			var log testlog.Buffer
 			h := guard(t, down, idempotency.Options{PersistedQuery: lookup}, &log, u)
 			want := ran(1, false)
 			if c.protected {
@@ -405,7 +407,7 @@ func TestReservationOutlived(t *testing.T) {
 		}
 		answer(n)(w)
 	}
-	var log logBuffer
+	var log testlog.Buffer
 	h = guard(t, idempotency.NewMemory(clk.Now), idempotency.Options{InFlightTTL: time.Minute}, &log, u)
 	wantResponse(t, "first, outlived", do(h, post("c", "k", mutation)), ran(1, false))
 	wantResponse(t, "second, after the reservation expired", during, ran(2, false))
@@ -505,7 +507,7 @@ func TestStoreDownFailsClosed(t *testing.T) {
 	const key, caller = "secret-key-1", "caller-1"
 	srv := redistest.Start(t)
 	u := &upstream{}
-	var log logBuffer
+	var log testlog.Buffer
 	h := guard(t, idempotency.NewRedis(failFast(t, srv)),
 		idempotency.Options{}, &log, u)
 	wantResponse(t, "up", do(h, post(caller, key, mutation)), ran(1, false))
@@ -536,7 +538,7 @@ func TestStoreDownAfterRunning(t *testing.T) {
 		}
 		answer(n)(w)
 	}
-	var log logBuffer
+	var log testlog.Buffer
 	h := guard(t, idempotency.NewRedis(failFast(t, srv)), idempotency.Options{}, &log, u)
 	wantResponse(t, "first", do(h, post("c", "k", mutation)), ran(1, false))
 	if !strings.Contains(log.String(), `"step":"keep"`) {
