@@ -65,6 +65,30 @@ func (m *memo) get(key string, stamp []byte) *decoding {
 	return nil
 }
 
+// getAll returns the decodings of keys under stamps, in order, when every one is held, decoded
+// without error; else ok is false.
+func (m *memo) getAll(keys []string, stamps [][]byte) (ds []*decoding, ok bool) {
+	ds = make([]*decoding, len(keys))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, k := range keys {
+		d, held := m.lru.Get(k)
+		if !held || d.stamp != string(stamps[i]) {
+			return nil, false
+		}
+		select {
+		case <-d.done:
+		default:
+			return nil, false // still being decoded by another caller
+		}
+		if d.err != nil {
+			return nil, false
+		}
+		ds[i] = d
+	}
+	return ds, true
+}
+
 // start returns key's decoding of env and whether the caller is to fill it in (then it must
 // call finish): when another caller is already decoding the same entry, the caller waits for it.
 func (m *memo) start(key string, env envelope) (d *decoding, mine bool) {

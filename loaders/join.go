@@ -98,12 +98,15 @@ var joinable = [...]struct {
 	field string // the schema's name of the Invitation field
 	// prefetch starts the lookups every invitation of sources could need, beside the lists.
 	prefetch func(l *Loaders, ctx context.Context, sources []invite.Source)
+	// held primes the loader with what the lookups of invs read, when this instance holds
+	// all of it fresh (see Join); false when it does not.
+	held func(l *Loaders, ctx context.Context, invs []*Invitation) bool
 	// join starts the lookups of invs and returns what waits for them and fills them in.
 	join func(l *Loaders, ctx context.Context, invs []*Invitation) (wait func())
 }{
-	{"organization", (*Loaders).prefetchOrganizations, (*Loaders).joinOrganizations},
-	{"roleBindings", (*Loaders).prefetchRoles, (*Loaders).joinRoleBindings},
-	{"groups", (*Loaders).prefetchGroups, (*Loaders).joinGroups},
+	{"organization", (*Loaders).prefetchOrganizations, (*Loaders).heldOrganizations, (*Loaders).joinOrganizations},
+	{"roleBindings", (*Loaders).prefetchRoles, (*Loaders).heldRoles, (*Loaders).joinRoleBindings},
+	{"groups", (*Loaders).prefetchGroups, (*Loaders).heldGroups, (*Loaders).joinGroups},
 }
 
 // Joins names what a query reads of each invitation beyond its own list (a set of joinable
@@ -134,6 +137,9 @@ func (l *Loaders) prefetch(ctx context.Context, sources []invite.Source, js Join
 	if len(sources) == 0 {
 		return
 	}
+	l.mu.Lock()
+	l.prefetched |= js
+	l.mu.Unlock()
 	for i := range joinable {
 		if js.has(i) {
 			joinable[i].prefetch(l, ctx, sources)
@@ -152,11 +158,21 @@ func (l *Loaders) Join(ctx context.Context, invs []*invite.Invitation, js Joins,
 		vals[i] = Invitation{Invitation: *inv, at: now}
 		out[i] = &vals[i]
 	}
+	l.mu.Lock()
+	prefetched := l.prefetched
+	l.mu.Unlock()
 	var waits [len(joinable)]func()
 	for i := range joinable {
-		if js.has(i) {
-			waits[i] = joinable[i].join(l, ctx, out)
+		if !js.has(i) {
+			continue
 		}
+		// A warm request (see heldLists) prefetched nothing: the page's lookups are primed
+		// from what this instance holds, so that they neither wait for a batch window nor run
+		// a batch. What it does not hold is loaded as before.
+		if !prefetched.has(i) {
+			joinable[i].held(l, ctx, out)
+		}
+		waits[i] = joinable[i].join(l, ctx, out)
 	}
 	for _, wait := range waits {
 		if wait != nil {
@@ -170,12 +186,28 @@ func (l *Loaders) Join(ctx context.Context, invs []*invite.Invitation, js Joins,
 func (l *Loaders) prefetchOrganizations(ctx context.Context, sources []invite.Source) {
 	orgs := make([]invite.Source, len(sources))
 	for i, src := range sources {
-		if src.Provider == invite.Redpanda {
-			src.OrgID = "" // the key Organization uses: one organization per token
-		}
-		orgs[i] = src
+		orgs[i] = orgKey(src)
 	}
 	start(ctx, l.organizations, orgs)
+}
+
+// heldOrganizations primes the organizations of invs.
+func (l *Loaders) heldOrganizations(ctx context.Context, invs []*Invitation) bool {
+	var keys []invite.Source
+	for _, inv := range invs {
+		if src := orgKey(inv.Source()); l.set.Configured(src) && !slices.Contains(keys, src) {
+			keys = append(keys, src)
+		}
+	}
+	return held(ctx, l, l.organizations, keys, l.set.HeldOrganizations)
+}
+
+// orgKey is the organizations loader's key of src's organization: Redpanda has one per token.
+func orgKey(src invite.Source) invite.Source {
+	if src.Provider == invite.Redpanda {
+		src.OrgID = ""
+	}
+	return src
 }
 
 // joinOrganizations looks up each invitation's organization.
@@ -196,6 +228,16 @@ func (l *Loaders) prefetchRoles(ctx context.Context, sources []invite.Source) {
 	if orgs := frontierOrgs(sources); len(orgs) > 0 {
 		start(ctx, l.roles, append([]string{""}, orgs...)) // "" is the platform roles
 	}
+}
+
+// heldRoles primes the platform roles and the roles of the organizations of invs' Frontier
+// invitations with role IDs.
+func (l *Loaders) heldRoles(ctx context.Context, invs []*Invitation) bool {
+	keys := frontierKeys(invs, func(inv *Invitation) bool { return len(inv.RoleIDs) > 0 })
+	if len(keys) > 0 {
+		keys = append([]string{""}, keys...) // "" is the platform roles
+	}
+	return held(ctx, l, l.roles, keys, l.set.HeldFrontierRoles)
 }
 
 // joinRoleBindings names each Frontier invitation's role IDs; the other providers send their
@@ -224,6 +266,41 @@ func (l *Loaders) prefetchGroups(ctx context.Context, sources []invite.Source) {
 	if orgs := frontierOrgs(sources); len(orgs) > 0 {
 		start(ctx, l.groups, orgs)
 	}
+}
+
+// heldGroups primes the groups of the organizations of invs' Frontier invitations with groups.
+func (l *Loaders) heldGroups(ctx context.Context, invs []*Invitation) bool {
+	keys := frontierKeys(invs, func(inv *Invitation) bool { return len(inv.GroupIDs) > 0 })
+	return held(ctx, l, l.groups, keys, l.set.HeldFrontierGroups)
+}
+
+// frontierKeys are the distinct organization IDs of the Frontier invitations of invs that need.
+func frontierKeys(invs []*Invitation, need func(*Invitation) bool) []string {
+	var out []string
+	for _, inv := range invs {
+		if inv.Provider == invite.Frontier && need(inv) && !slices.Contains(out, inv.OrgID) {
+			out = append(out, inv.OrgID)
+		}
+	}
+	return out
+}
+
+// held primes ld with the values of keys when this instance holds every one fresh (peek):
+// loading them then neither waits for a batch window nor runs a batch. False when it does not.
+func held[K comparable, V any](ctx context.Context, l *Loaders, ld *dataloader.Loader[K, V], keys []K,
+	peek func(context.Context, []K) ([]V, time.Time, bool)) bool {
+	if len(keys) == 0 {
+		return true
+	}
+	vals, until, ok := peek(ctx, keys)
+	if !ok {
+		return false
+	}
+	l.noteFreshness(until, true)
+	for i, k := range keys {
+		ld.Prime(ctx, k, vals[i])
+	}
+	return true
 }
 
 // joinGroups names the groups of each Frontier invitation.

@@ -54,6 +54,8 @@ type Loaders struct {
 	// unfresh is set once a value was stale, failed, or of unknown freshness.
 	freshUntil time.Time
 	unfresh    bool
+	// prefetched is what prefetch has started lookups for (see Join).
+	prefetched Joins
 }
 
 // New builds a fresh loader set for one request.

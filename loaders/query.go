@@ -36,22 +36,68 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 			sources = append(sources, src)
 		}
 	}
-	// The lists first: they usually hold the slowest chain of calls (Redpanda's pages).
-	loading := start(ctx, l.invitations, sources)
-	l.prefetch(ctx, sources, js)
-	var errs providerErrors
-	redpandaOrg := ""
-	if f.Organization != nil && f.Organization.Provider == invite.Redpanda && len(sources) > 0 {
-		// Redpanda invites carry no organization ID: match the filter against the token's org.
-		org, err := l.Organization(ctx, invite.Source{Provider: invite.Redpanda})
-		if err != nil {
-			errs.add(invite.Redpanda, err)
-			return nil, false, errs.list
-		}
-		redpandaOrg = org.OrgID
+	lists, errs, warm := l.heldLists(ctx, sources)
+	var loading []dataloader.Thunk[[]invite.Invitation]
+	if !warm {
+		// The lists first: they usually hold the slowest chain of calls (Redpanda's pages).
+		loading = start(ctx, l.invitations, sources)
+		l.prefetch(ctx, sources, js)
 	}
-	lists := make([][]invite.Invitation, len(loading))
+	redpandaOrg := l.redpandaOrg(ctx, f, sources)
+	if !warm {
+		lists, errs = l.await(sources, loading)
+	}
+	org, err := redpandaOrg()
+	if err != nil {
+		errs.add(invite.Redpanda, err)
+		return nil, false, errs.list
+	}
+	key := viewKey(f, sources)
+	if vw := l.views.get(key, lists, org, now); vw != nil {
+		return vw, true, errs.list
+	}
 	n := 0
+	for _, list := range lists {
+		n += len(list)
+	}
+	// Pointers into the loaded lists, which nobody changes: sorting 600 invitations by value
+	// copied a quarter of a megabyte around.
+	out := make([]*invite.Invitation, 0, n)
+	for _, list := range lists {
+		for j := range list {
+			if f.Match(&list[j], now, org) {
+				out = append(out, &list[j])
+			}
+		}
+	}
+	vw = &view{lists: lists, redpandaOrg: org, matches: out}
+	if len(f.Statuses) > 0 {
+		vw.until = statusesUntil(lists, now)
+	}
+	l.views.put(key, vw)
+	return vw, false, errs.list
+}
+
+// heldLists returns the lists of sources when this instance holds every one decoded and fresh
+// (providers.Set.HeldInvitations): a warm request then reads them in one pass over the cache,
+// not one loader key each, and starts no speculative lookups (prefetch), so that its cost does
+// not grow with the number of organizations. Views are only kept with a cache, so without one
+// this is never tried.
+func (l *Loaders) heldLists(ctx context.Context, sources []invite.Source) ([][]invite.Invitation, providerErrors, bool) {
+	if l.views == nil || len(sources) == 0 {
+		return nil, providerErrors{}, false
+	}
+	lists, until, ok := l.set.HeldInvitations(ctx, sources)
+	if ok {
+		l.noteFreshness(until, true)
+	}
+	return lists, providerErrors{}, ok
+}
+
+// await waits for the lists loading; a failed source is nil in lists and adds its provider's
+// error.
+func (l *Loaders) await(sources []invite.Source, loading []dataloader.Thunk[[]invite.Invitation]) (lists [][]invite.Invitation, errs providerErrors) {
+	lists = make([][]invite.Invitation, len(loading))
 	for i, thunk := range loading {
 		list, err := thunk()
 		if err != nil {
@@ -59,28 +105,25 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 			continue
 		}
 		lists[i] = list
-		n += len(list)
 	}
-	key := viewKey(f, sources)
-	if vw := l.views.get(key, lists, redpandaOrg, now); vw != nil {
-		return vw, true, errs.list
+	return lists, errs
+}
+
+// redpandaOrg starts looking up what f's organization is matched against in Redpanda's list:
+// Redpanda invites carry no organization ID, so a filter on a Redpanda organization matches
+// the token's. The ID is "" when f has no such filter.
+func (l *Loaders) redpandaOrg(ctx context.Context, f *invite.Filter, sources []invite.Source) func() (string, error) {
+	if f.Organization == nil || f.Organization.Provider != invite.Redpanda || len(sources) == 0 {
+		return func() (string, error) { return "", nil }
 	}
-	// Pointers into the loaded lists, which nobody changes: sorting 600 invitations by value
-	// copied a quarter of a megabyte around.
-	out := make([]*invite.Invitation, 0, n)
-	for _, list := range lists {
-		for j := range list {
-			if f.Match(&list[j], now, redpandaOrg) {
-				out = append(out, &list[j])
-			}
+	thunk := l.organization(ctx, invite.Source{Provider: invite.Redpanda})
+	return func() (string, error) {
+		org, err := thunk()
+		if err != nil || org == nil {
+			return "", err
 		}
+		return org.OrgID, nil
 	}
-	vw = &view{lists: lists, redpandaOrg: redpandaOrg, matches: out}
-	if len(f.Statuses) > 0 {
-		vw.until = statusesUntil(lists, now)
-	}
-	l.views.put(key, vw)
-	return vw, false, errs.list
 }
 
 // start adds keys to ld's batch and returns their thunks without waiting. dataloader's

@@ -38,6 +38,11 @@ type Set struct {
 	// (nil without a cache).
 	tenants   map[invite.Provider]string
 	responses *cache.Responses
+
+	// sources is every configured invitation list (Sources), and listKeys their cache keys:
+	// built once, as every query reads them all.
+	sources  []invite.Source
+	listKeys map[invite.Source]string
 }
 
 // TTL is how long each kind of data stays fresh in the cache.
@@ -97,6 +102,23 @@ func New(o Options) (*Set, error) {
 		}
 		s.responses = s.cache.Responses(cache.Tenant(scope...))
 	}
+	if s.redpanda != nil {
+		s.sources = append(s.sources, invite.Source{Provider: invite.Redpanda})
+	}
+	if s.elastic != nil {
+		for _, org := range s.elasticOrgs {
+			s.sources = append(s.sources, invite.Source{Provider: invite.Elastic, OrgID: org})
+		}
+	}
+	if s.frontier != nil {
+		for _, org := range s.frontierOrgs {
+			s.sources = append(s.sources, invite.Source{Provider: invite.Frontier, OrgID: org})
+		}
+	}
+	s.listKeys = make(map[invite.Source]string, len(s.sources))
+	for _, src := range s.sources {
+		s.listKeys[src] = s.key(kindInvitations, src.Provider, src.String())
+	}
 	return s, nil
 }
 
@@ -117,24 +139,8 @@ func (s *Set) Enabled(p invite.Provider) bool {
 }
 
 // Sources lists every configured invitation list: Redpanda's single list, then each Elastic
-// and Frontier organization.
-func (s *Set) Sources() []invite.Source {
-	var out []invite.Source
-	if s.redpanda != nil {
-		out = append(out, invite.Source{Provider: invite.Redpanda})
-	}
-	if s.elastic != nil {
-		for _, org := range s.elasticOrgs {
-			out = append(out, invite.Source{Provider: invite.Elastic, OrgID: org})
-		}
-	}
-	if s.frontier != nil {
-		for _, org := range s.frontierOrgs {
-			out = append(out, invite.Source{Provider: invite.Frontier, OrgID: org})
-		}
-	}
-	return out
-}
+// and Frontier organization. The slice is shared: read it, never change it.
+func (s *Set) Sources() []invite.Source { return slices.Clip(s.sources) }
 
 // Configured reports whether src names a configured organization. invitegw only reads the
 // organizations it was configured with, whatever else a credential could reach. A Redpanda
@@ -206,9 +212,9 @@ func (s *Set) organization(ctx context.Context, src invite.Source) (*invite.Orga
 	return &org, nil
 }
 
-// frontierRoles lists Frontier's roles: the platform roles when orgID is empty, else the
+// listFrontierRoles lists Frontier's roles: the platform roles when orgID is empty, else the
 // organization's custom roles. An invitation's role IDs may name either kind.
-func (s *Set) frontierRoles(ctx context.Context, orgID string) ([]invite.Role, error) {
+func (s *Set) listFrontierRoles(ctx context.Context, orgID string) ([]invite.Role, error) {
 	if s.frontier == nil {
 		return nil, fmt.Errorf("%w: frontier", errNotConfigured)
 	}
@@ -224,8 +230,8 @@ func (s *Set) frontierRoles(ctx context.Context, orgID string) ([]invite.Role, e
 	return convertAll(roles, err, frontier.ToRole)
 }
 
-// frontierGroups lists a Frontier organization's groups.
-func (s *Set) frontierGroups(ctx context.Context, orgID string) ([]invite.Group, error) {
+// listFrontierGroups lists a Frontier organization's groups.
+func (s *Set) listFrontierGroups(ctx context.Context, orgID string) ([]invite.Group, error) {
 	if s.frontier == nil {
 		return nil, fmt.Errorf("%w: frontier", errNotConfigured)
 	}
