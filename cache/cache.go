@@ -69,7 +69,7 @@ type Cache struct {
 	memo *memo
 
 	hits, misses, stale, storeErrors atomic.Int64
-	respHits, respMisses             atomic.Int64
+	respHits, respStale, respMisses  atomic.Int64
 	fallbackReads                    atomic.Int64
 	invalidationRetries, lost        atomic.Int64
 	revalidating, revalidations      atomic.Int64
@@ -210,6 +210,7 @@ func Load[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K, V], k
 	misses, refresh := lookup(ctx, c, skeys, all(len(keys)), results, stale, true)
 	if len(refresh) > 0 {
 		revalidate(ctx, c, kind, keys, skeys, refresh, fetch)
+		awaitRefreshes(ctx, c, skeys, refresh, results)
 	}
 	if len(misses) == 0 {
 		return results

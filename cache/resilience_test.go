@@ -251,11 +251,11 @@ func TestNoResponseServedWithoutItsGeneration(t *testing.T) {
 	r := c.Responses("scope")
 	srv.Stop()
 	for range 3 {
-		data, gen, ok := r.Get(ctx, "q")
-		if ok || data != nil {
-			t.Fatalf("served %q with the generation unreadable", data)
+		k, gen, ok := r.Get(ctx, "q")
+		if ok || k.Data != nil {
+			t.Fatalf("served %q with the generation unreadable", k.Data)
 		}
-		r.Put(ctx, "q", gen, []byte(`{"before":true}`), time.Now().Add(time.Minute))
+		r.Put(ctx, "q", gen, []byte(`{"before":true}`), time.Now().Add(time.Minute), time.Now().Add(2*time.Minute))
 	}
 	if st := c.ResponseStats(); st.Hits != 0 || st.Misses != 0 {
 		t.Fatalf("response stats = %+v, want nothing kept or served", st)

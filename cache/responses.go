@@ -21,8 +21,14 @@ import (
 // see each other's writes at once; a response computed while a write happened carries the
 // old generation and is never served.
 //
-//	invitegw:v1:resp:<scope>:<request hash>   r1 <fresh until, unix ms> <generation>\n<data>
-//	invitegw:v1:respgen:<scope>               <generation>
+// Past its freshness, an entry may still be served until its stale limit (within the data's
+// stale-while-revalidate window, never past a status change: see Put) while the caller
+// rebuilds it: Get says so (Kept.Stale).
+//
+//	invitegw:v2:resp:<scope>:<request hash>   r2 <fresh until> <stale until> <generation>\n<data>
+//	invitegw:v2:respgen:<scope>               <generation>
+//
+// (times in unix ms; r1 entries, without a stale limit, are misses.)
 type Responses struct {
 	c     *Cache
 	scope string
@@ -46,67 +52,93 @@ const genUnknown = "\x00unknown"
 func (r *Responses) key(req string) string { return Prefix + "resp:" + r.scope + ":" + req }
 func (r *Responses) genKey() string        { return Prefix + "respgen:" + r.scope }
 
-// ResponseStats counts answers served from the response cache (Hits) and answers computed and
-// kept there (Misses: requests that could have been hits).
-type ResponseStats struct{ Hits, Misses int64 }
+// ResponseStats counts answers served from the response cache (Hits, of which Stale were past
+// their freshness) and answers computed and kept there (Misses: requests that could have been
+// hits).
+type ResponseStats struct{ Hits, Stale, Misses int64 }
 
 // ResponseStats returns the response cache counters of c (every scope).
 func (c *Cache) ResponseStats() ResponseStats {
-	return ResponseStats{Hits: c.respHits.Load(), Misses: c.respMisses.Load()}
+	return ResponseStats{Hits: c.respHits.Load(), Stale: c.respStale.Load(), Misses: c.respMisses.Load()}
 }
 
-// Get returns the cached data for the request hash req. On a miss it returns the generation
-// to pass to Put, read in the same round trip. A store failure is a miss; when the store
-// fails for the generation itself (and the fallback does not hold it), nothing is served and
-// Put keeps nothing: an empty generation would match answers from before a write that could
-// not be stored.
-func (r *Responses) Get(ctx context.Context, req string) (data []byte, gen string, ok bool) {
+// Kept is an answer found in the response cache.
+type Kept struct {
+	Data []byte
+	// Stale is set past the answer's freshness, within its stale limit: serve it, and rebuild it.
+	Stale bool
+}
+
+// Get returns the answer kept for the request hash req. On a miss it returns the generation
+// to pass to Put, read in the same round trip (a stale answer's too: rebuilding it puts the
+// new one under it). A store failure is a miss; when the store fails for the generation itself
+// (and the fallback does not hold it), nothing is served and Put keeps nothing: an empty
+// generation would match answers from before a write that could not be stored.
+func (r *Responses) Get(ctx context.Context, req string) (k Kept, gen string, ok bool) {
 	vals, unknown := r.c.mgetChecked(ctx, []string{r.key(req), r.genKey()})
 	if unknown[1] {
-		return nil, genUnknown, false
+		return Kept{}, genUnknown, false
 	}
 	gen = string(vals[1])
-	if data, ok = r.decode(vals[0], gen); ok {
+	if k, ok = r.decode(vals[0], gen); ok {
 		r.c.respHits.Add(1)
-		return data, gen, true
+		if k.Stale {
+			r.c.respStale.Add(1)
+		}
+		return k, gen, true
 	}
-	return nil, gen, false
+	return Kept{}, gen, false
 }
 
-func (r *Responses) decode(raw []byte, gen string) ([]byte, bool) {
+func (r *Responses) decode(raw []byte, gen string) (Kept, bool) {
 	head, data, ok := bytes.Cut(raw, []byte{'\n'})
 	if !ok {
-		return nil, false
+		return Kept{}, false
 	}
 	f := bytes.Fields(head)
-	if len(f) < 2 || len(f) > 3 || string(f[0]) != "r1" {
-		return nil, false
+	if len(f) < 3 || len(f) > 4 || string(f[0]) != "r2" {
+		return Kept{}, false
 	}
-	until, err := strconv.ParseInt(string(f[1]), 10, 64)
-	if err != nil || !r.c.o.Now().Before(time.UnixMilli(until)) {
-		return nil, false
+	fresh, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+	limit, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+	now := r.c.o.Now()
+	if err1 != nil || err2 != nil || !now.Before(time.UnixMilli(max(fresh, limit))) {
+		return Kept{}, false
 	}
 	stored := ""
-	if len(f) == 3 {
-		stored = string(f[2])
+	if len(f) == 4 {
+		stored = string(f[3])
 	}
-	return data, stored == gen
+	return Kept{Data: data, Stale: !now.Before(time.UnixMilli(fresh))}, stored == gen
 }
 
-// Put stores data for req under the generation Get returned, fresh until freshUntil.
-func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, freshUntil time.Time) {
+// Put stores data for req under the generation Get returned, fresh until freshUntil, then
+// served while it is rebuilt (Kept.Stale) for as long as the data under it would be
+// (Options.StaleWhileRevalidate), but never from changesAt on: the first moment a status in
+// data changes (zero when none will), which a kept answer cannot show.
+func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, freshUntil, changesAt time.Time) {
 	if gen == genUnknown {
 		return
 	}
 	r.c.respMisses.Add(1)
-	ttl := freshUntil.Sub(r.c.o.Now())
-	if ttl < time.Millisecond {
+	now := r.c.o.Now()
+	staleUntil := freshUntil.Add(r.c.o.StaleWhileRevalidate)
+	if !changesAt.IsZero() && changesAt.Before(staleUntil) {
+		staleUntil = changesAt
+	}
+	if staleUntil.Before(freshUntil) {
+		staleUntil = freshUntil
+	}
+	ttl := staleUntil.Sub(now)
+	if ttl < time.Millisecond || !now.Before(freshUntil) {
 		return
 	}
 	var b bytes.Buffer
-	b.Grow(len(data) + 48)
-	b.WriteString("r1 ")
+	b.Grow(len(data) + 64)
+	b.WriteString("r2 ")
 	b.WriteString(strconv.FormatInt(freshUntil.UnixMilli(), 10))
+	b.WriteByte(' ')
+	b.WriteString(strconv.FormatInt(staleUntil.UnixMilli(), 10))
 	if gen != "" {
 		b.WriteByte(' ')
 		b.WriteString(gen)
@@ -115,6 +147,10 @@ func (r *Responses) Put(ctx context.Context, req, gen string, data []byte, fresh
 	b.Write(data)
 	r.c.set(ctx, "response write", []Entry{{Key: r.key(req), Value: b.Bytes(), TTL: ttl}})
 }
+
+// Track counts work rebuilding an answer in the background as the cache's own, which Close
+// waits for (its reads and its Put need the store); call what it returns when the work ends.
+func (r *Responses) Track() (done func()) { return r.c.track() }
 
 // NewGeneration is the entry that, once stored, makes every response cached so far in this
 // scope a miss for every instance sharing the store: pass it to Cache.Invalidate along with

@@ -36,6 +36,7 @@ const (
 // without storing a value, the time before which no other is tried.
 type refresh struct {
 	running bool
+	done    chan struct{} // closed when a running refresh ends
 	retryAt time.Time
 	// invalidated is set by Invalidate: what is being fetched may predate a write.
 	invalidated bool
@@ -65,7 +66,7 @@ func revalidate[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 		if r, ok := c.refreshing[skeys[i]]; ok && (r.running || now.Before(r.retryAt)) {
 			continue
 		}
-		c.refreshing[skeys[i]] = &refresh{running: true}
+		c.refreshing[skeys[i]] = &refresh{running: true, done: make(chan struct{})}
 		mine = append(mine, i)
 	}
 	c.mu.Unlock()
@@ -143,6 +144,9 @@ func refreshKey[K comparable, V any](ctx context.Context, c *Cache, kind Kind[K,
 // held off for revalidateRetry.
 func (c *Cache) endRefresh(key string, fresh bool) {
 	c.mu.Lock()
+	if r := c.refreshing[key]; r != nil && r.running {
+		close(r.done)
+	}
 	if fresh {
 		delete(c.refreshing, key)
 	} else {
@@ -200,4 +204,40 @@ func (c *Cache) setLocked(ctx context.Context, key, token string, e Entry) bool 
 		return true
 	}
 	return written
+}
+
+type waitKey struct{}
+
+// WaitForRefresh marks ctx as a caller that would rather wait for fresh values than be
+// answered with copies in their stale-while-revalidate window: Load still starts the
+// refreshes as for anyone, then waits for those this instance runs and answers with what they
+// stored. A copy another instance is refreshing (it holds the key's lock) is still the answer.
+// For background work, such as a response being rebuilt while its old copy is served.
+func WaitForRefresh(ctx context.Context) context.Context {
+	return context.WithValue(ctx, waitKey{}, true)
+}
+
+// awaitRefreshes waits, for a caller marked by WaitForRefresh, for this instance's refreshes
+// of the keys at idx, then answers the ones they left fresh.
+func awaitRefreshes[V any](ctx context.Context, c *Cache, skeys []string, idx []int, results []Result[V]) {
+	if wait, _ := ctx.Value(waitKey{}).(bool); !wait {
+		return
+	}
+	var running []chan struct{}
+	c.mu.Lock()
+	for _, i := range idx {
+		if r, ok := c.refreshing[skeys[i]]; ok && r.running {
+			running = append(running, r.done)
+		}
+	}
+	c.mu.Unlock()
+	for _, done := range running {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return
+		}
+	}
+	// Not the caller's first read: only fresh values replace the copies it holds.
+	lookup(ctx, c, skeys, idx, results, map[int]cached[V]{}, false)
 }

@@ -110,7 +110,9 @@ func TestUnreadableResponseIsAMissAndOverwritten(t *testing.T) {
 	}
 
 	tests := []struct{ name, value string }{
-		{"an r2 response", "r2 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r2"}}`},
+		{"an r1 response (no stale limit)", "r1 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r1"}}`},
+		{"an r3 response", "r3 " + unixMS(until) + " " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r3"}}`},
+		{"an r2 header without its stale limit", "r2 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r2-"}}`},
 		{"an r0 response", "r0 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"r0"}}`},
 		{"an r1 header with another field", "r1 " + unixMS(until) + " " + gen + " 7\n" + `{"data":{"from":"r1+"}}`},
 		{"a data entry", "v2 " + unixMS(clock.Now()) + " " + unixMS(until) + " s1\n" + `{"data":{"from":"v2"}}`},
@@ -123,19 +125,19 @@ func TestUnreadableResponseIsAMissAndOverwritten(t *testing.T) {
 			if err := admin.Set(ctx, key, tt.value, time.Hour).Err(); err != nil {
 				t.Fatal(err)
 			}
-			c := cache.New(s, cache.Options{Now: clock.Now})
+			c := cache.New(s, cache.Options{Now: clock.Now, StaleWhileRevalidate: time.Minute})
 			r := c.Responses("scope")
-			data, got, ok := r.Get(ctx, req)
-			if ok || data != nil || got != gen {
-				t.Fatalf("Get = %q, %q, %v; want a miss under generation %s", data, got, ok, gen)
+			k, got, ok := r.Get(ctx, req)
+			if ok || k.Data != nil || got != gen {
+				t.Fatalf("Get = %q, %q, %v; want a miss under generation %s", k.Data, got, ok, gen)
 			}
-			r.Put(ctx, req, got, []byte(`{"data":{"from":"this version"}}`), until)
-			want := "r1 " + unixMS(until) + " " + gen + "\n" + `{"data":{"from":"this version"}}`
+			r.Put(ctx, req, got, []byte(`{"data":{"from":"this version"}}`), until, time.Time{})
+			want := "r2 " + unixMS(until) + " " + unixMS(until.Add(time.Minute)) + " " + gen + "\n" + `{"data":{"from":"this version"}}`
 			if stored := admin.Get(ctx, key).Val(); stored != want {
 				t.Fatalf("stored %q, want %q", stored, want)
 			}
-			if data, _, ok := r.Get(ctx, req); !ok || string(data) != `{"data":{"from":"this version"}}` {
-				t.Fatalf("after Put: %q, %v", data, ok)
+			if k, _, ok := r.Get(ctx, req); !ok || k.Stale || string(k.Data) != `{"data":{"from":"this version"}}` {
+				t.Fatalf("after Put: %+v, %v", k, ok)
 			}
 			if st := c.ResponseStats(); st != (cache.ResponseStats{Hits: 1, Misses: 1}) {
 				t.Fatalf("response stats = %+v, want 1 hit, 1 miss", st)
@@ -167,7 +169,7 @@ func TestAnotherKeyVersionIsInvisible(t *testing.T) {
 			own := kind.Key("k")
 			other := map[string]string{
 				prefix + strings.TrimPrefix(own, cache.Prefix): "v2 " + fresh + " s1\n" + `["from another version"]`,
-				prefix + "resp:scope:q":                        "r1 " + unixMS(now.Add(time.Hour)) + "\n" + `{"data":{"from":"another version"}}`,
+				prefix + "resp:scope:q":                        "r2 " + unixMS(now.Add(time.Hour)) + " " + unixMS(now.Add(time.Hour)) + "\n" + `{"data":{"from":"another version"}}`,
 				prefix + "apq:hash":                            "{ fromAnotherVersion }",
 			}
 			for k, v := range other {
@@ -182,8 +184,8 @@ func TestAnotherKeyVersionIsInvisible(t *testing.T) {
 			if r[0].Err != nil || r[0].Stale || !slices.Equal(r[0].Value, []string{"value of k"}) || f.n("k") != 1 {
 				t.Fatalf("Load = %+v after %d fetches, want a miss, 1 fetch, the fetched value", r[0], f.n("k"))
 			}
-			if data, gen, ok := c.Responses("scope").Get(ctx, "q"); ok || data != nil || gen != "" {
-				t.Fatalf("response Get = %q, %q, %v; want a miss and no generation", data, gen, ok)
+			if k, gen, ok := c.Responses("scope").Get(ctx, "q"); ok || k.Data != nil || gen != "" {
+				t.Fatalf("response Get = %q, %q, %v; want a miss and no generation", k.Data, gen, ok)
 			}
 			if q, ok := c.APQ().Get(ctx, "hash"); ok || q != "" {
 				t.Fatalf("APQ Get = %q, %v; want a miss", q, ok)

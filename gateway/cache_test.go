@@ -548,21 +548,51 @@ func (h *heldCalls) wrap(next http.RoundTripper) http.RoundTripper {
 	})
 }
 
+// refreshOfOrg1004 waits for the held call to be Elastic's list of organization 1004, releases
+// it, and waits for the gateway's background work (cache.Close) to end.
+func (h *heldCalls) refreshOfOrg1004(t *testing.T, e *env) {
+	t.Helper()
+	select {
+	case path := <-h.arrived:
+		if !strings.HasSuffix(path, "/organizations/1004/invitations") {
+			t.Fatalf("the refresh called %s", path)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no refresh reached Elastic")
+	}
+	close(h.release)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.cache.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expiredElastic is a gateway over s (stale-while-revalidate 1m) and the standard seed, whose
+// answer to warm (3 Elastic invitations) is kept, with a fourth invitation added at Elastic
+// since, and its clock past the lists' 30s TTL; its calls to Elastic are held once armed.
+func expiredElastic(t *testing.T, s cache.Store, warm string) (*env, *heldCalls) {
+	t.Helper()
+	held := newHeldCalls()
+	e := newEnv(t, envOptions{store: s, swr: time.Minute, transport: held.wrap})
+	held.baseURL = e.ecURL
+	e.seed()
+	jsonEq(t, e.query(t, warm, nil).Data, `{"invitations": {"totalCount": 3}}`)
+	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: "ec-secret-token-dddd", Email: "edsger@example.com",
+		CreatedAt: ts(-time.Minute), ExpiresAt: ts(day)})
+	e.clock.Advance(31 * time.Second)
+	return e, held
+}
+
 // TestExpiredListAnsweredWhileRefreshing: past its TTL, within the stale-while-revalidate
 // window, a list is the answer at once (no warning), while the one upstream call refreshing it
 // is held; the answer is not kept, and once the call is answered the next query has the new
-// list, from the cache.
+// list, from the cache. (The query after expiry is not the one that filled the cache, whose
+// kept answer would be served instead: TestStaleAnswerRebuilt.)
 func TestExpiredListAnsweredWhileRefreshing(t *testing.T) {
 	eachStore(t, func(t *testing.T, s cache.Store) {
-		held := newHeldCalls()
-		e := newEnv(t, envOptions{store: s, swr: time.Minute, transport: held.wrap})
-		held.baseURL = e.ecURL
-		e.seed()
-		const q = `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`
-		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 3}}`)
-		e.ec.AddInvitation("1004", elasticfake.Invitation{Token: "ec-secret-token-dddd", Email: "edsger@example.com",
-			CreatedAt: ts(-time.Minute), ExpiresAt: ts(day)})
-		e.clock.Advance(31 * time.Second) // past the 30s TTL
+		e, held := expiredElastic(t, s, `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`)
+		const q = `{ invitations(filter: {providers: [ELASTIC]}, first: 10) { totalCount } }`
 		calls, kept := e.upstreamCalls(), e.cache.ResponseStats()
 
 		held.armed.Store(true)
@@ -571,20 +601,7 @@ func TestExpiredListAnsweredWhileRefreshing(t *testing.T) {
 			t.Fatalf("want the list from before, without a warning: %s", r.raw)
 		}
 		jsonEq(t, r.Data, `{"invitations": {"totalCount": 3}}`)
-		select {
-		case path := <-held.arrived:
-			if !strings.HasSuffix(path, "/organizations/1004/invitations") {
-				t.Fatalf("the refresh called %s", path)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no refresh reached Elastic")
-		}
-		close(held.release)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.cache.Close(ctx); err != nil { // waits for the refresh to store its list
-			t.Fatal(err)
-		}
+		held.refreshOfOrg1004(t, e) // and waits for it to store its list
 		if n := e.upstreamCalls() - calls; n != 1 || e.ec.Calls("ListInvitations") != 2 {
 			t.Fatalf("%d upstream calls after expiry, want Elastic's one list call", n)
 		}
@@ -646,5 +663,59 @@ func TestOneRefreshAcrossReplicas(t *testing.T) {
 	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 4}}`)
 	if n := e.ec.Calls("ListInvitations"); n != 2 {
 		t.Fatalf("ListInvitations calls = %d after the refresh, want still 2", n)
+	}
+}
+
+// TestStaleAnswerRebuilt: past its data's TTL, within the stale-while-revalidate window, a kept
+// answer is served at once, as a hit, by every request, while one rebuild in the background
+// waits for the one refresh of the data under it; the rebuilt answer is kept and served next.
+func TestStaleAnswerRebuilt(t *testing.T) {
+	eachStore(t, func(t *testing.T, s cache.Store) {
+		const q = `{ invitations(filter: {providers: [ELASTIC]}) { totalCount } }`
+		e, held := expiredElastic(t, s, q)
+		calls, before := e.upstreamCalls(), e.cache.ResponseStats()
+
+		held.armed.Store(true)
+		for range 3 { // all answered, stale, while the refresh is held
+			r := e.query(t, q, nil)
+			if len(r.Errors) > 0 || r.Extensions != nil {
+				t.Fatalf("want the kept answer, without a warning: %s", r.raw)
+			}
+			jsonEq(t, r.Data, `{"invitations": {"totalCount": 3}}`)
+		}
+		if st := e.cache.ResponseStats(); st != (cache.ResponseStats{Hits: before.Hits + 3, Stale: 3, Misses: before.Misses}) {
+			t.Fatalf("response cache stats = %+v, want 3 stale hits after %+v", st, before)
+		}
+		held.refreshOfOrg1004(t, e) // and waits for it, and for the rebuild
+		if n := e.upstreamCalls() - calls; n != 1 {
+			t.Fatalf("%d upstream calls after expiry, want Elastic's one list call", n)
+		}
+		if st := e.cache.ResponseStats(); st.Misses != before.Misses+1 {
+			t.Fatalf("response cache stats = %+v, want the rebuilt answer kept", st)
+		}
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 4}}`)
+		if st := e.cache.ResponseStats(); st.Hits != before.Hits+4 || st.Stale != 3 {
+			t.Fatalf("response cache stats = %+v, want the rebuilt answer served as a fresh hit", st)
+		}
+		if n := e.upstreamCalls() - calls; n != 1 {
+			t.Fatalf("the query after the rebuild made %d more upstream calls, want 0", n-1)
+		}
+	})
+}
+
+// TestStaleAnswerNeverCrossesAStatusChange: a kept answer is not served past the moment a
+// status in it changes, though its data is within the stale-while-revalidate window: the
+// status is derived anew.
+func TestStaleAnswerNeverCrossesAStatusChange(t *testing.T) {
+	e := newEnv(t, envOptions{store: cache.NewMemory(nil), swr: time.Minute})
+	e.seed()
+	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: "ec-secret-token-eeee", Email: "lovelace.countess@example.com",
+		CreatedAt: ts(-time.Minute), ExpiresAt: ts(40 * time.Second)})
+	const q = `{ invitations(filter: {email: "lovelace.countess@example.com"}) { nodes { status } } }`
+	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"status": "PENDING"}]}}`)
+	e.clock.Advance(45 * time.Second) // past the TTL and the expiry, within the window
+	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"status": "EXPIRED"}]}}`)
+	if st := e.cache.ResponseStats(); st.Hits != 0 || st.Stale != 0 {
+		t.Fatalf("response cache stats = %+v: the answer from before the expiry was served", st)
 	}
 }

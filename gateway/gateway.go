@@ -188,7 +188,7 @@ func New(o Options) (http.Handler, error) {
 	srv.AroundResponses(addWarnings)
 	var rc *responseCache
 	if o.ResponseCache {
-		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics, o.Limits.MaxTokens)
+		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics, o.Limits.MaxTokens, o.RequestTimeout)
 		srv.Use(rc)
 	}
 	srv.SetErrorPresenter(presenter(o.Logger))

@@ -52,7 +52,26 @@ type responseCache struct {
 	meaning    *meaning
 	responses  func() *cache.Responses
 	metrics    *metrics.Metrics // nil: not counted
+	// timeout bounds a rebuild (see rebuild), as it bounds a request.
+	timeout time.Duration
+
+	mu         sync.Mutex
+	rebuilding map[string]*rebuildState
 }
+
+// rebuildState is one key's rebuild while it runs; once it has ended without keeping an
+// answer, the time before which no other is tried.
+type rebuildState struct {
+	running bool
+	retryAt time.Time
+}
+
+// Bounds of rebuilds: how many keys are tracked at most (past it, stale answers are served
+// without a rebuild until some end), and how long after one that kept nothing the next waits.
+const (
+	maxRebuilding = 10_000
+	rebuildRetry  = time.Second
+)
 
 var _ interface {
 	graphql.HandlerExtension
@@ -63,18 +82,20 @@ var _ interface {
 // every time rather than crowd out the data cache.
 const maxKeptResponse = 1 << 20
 
-func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics, tokenLimit int) *responseCache {
+func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics, tokenLimit int, timeout time.Duration) *responseCache {
 	var sdl strings.Builder
 	formatter.NewFormatter(&sdl).FormatSchema(schema)
 	sum := sha256.Sum256([]byte(sdl.String()))
-	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), meaning: newMeaning(tokenLimit), responses: responses, metrics: m}
+	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), meaning: newMeaning(tokenLimit), responses: responses, metrics: m,
+		timeout: timeout, rebuilding: map[string]*rebuildState{}}
 }
 
 // verdict is what the GraphQL half found out about one request, for the HTTP half.
 type verdict struct {
 	mu        sync.Mutex
 	keep      bool
-	until     time.Time
+	until     time.Time // fresh until
+	changes   time.Time // a status in the answer changes (zero: none does)
 	operation string
 }
 
@@ -96,9 +117,10 @@ func (rc *responseCache) InterceptResponse(ctx context.Context, next graphql.Res
 	if !cacheable(op) || len(resp.Errors) > 0 || len(resp.Extensions) > 0 || resp.HasNext != nil || len(resp.Data) == 0 {
 		return resp
 	}
-	if until, fresh := loaders.For(ctx).FreshUntil(); fresh {
+	l := loaders.For(ctx)
+	if until, fresh := l.FreshUntil(); fresh {
 		v.mu.Lock()
-		v.keep, v.until, v.operation = true, until, op.Operation.Name
+		v.keep, v.until, v.changes, v.operation = true, until, l.ChangesAt(), op.Operation.Name
 		v.mu.Unlock()
 	}
 	return resp
@@ -128,6 +150,9 @@ func deferred(ds ast.DirectiveList) bool {
 }
 
 // middleware is the HTTP half: serve a kept answer, or run the request and keep its answer.
+// A kept answer past its freshness (within its stale limit, see cache.Responses.Put) is served
+// as well, and rebuilt in the background: the first request after the data expires is answered
+// as fast as any hit, and the ones after it get the rebuilt answer.
 func (rc *responseCache) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		store := rc.responses()
@@ -135,7 +160,7 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		key, ok := rc.requestKey(r)
+		key, body, ok := rc.requestKey(r)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
@@ -143,9 +168,9 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 		ctx := r.Context()
 		start := time.Now()
 		// On a miss, gen is the generation read before running the request.
-		raw, gen, hit := store.Get(ctx, key)
+		k, gen, hit := store.Get(ctx, key)
 		if hit {
-			if e, ok := decodeKept(raw); ok {
+			if e, ok := decodeKept(k.Data); ok {
 				w.Header().Set("Content-Type", e.contentType)
 				setLength(w, len(e.body))
 				w.WriteHeader(http.StatusOK)
@@ -153,32 +178,91 @@ func (rc *responseCache) middleware(next http.Handler) http.Handler {
 				if rc.metrics != nil {
 					rc.metrics.ObserveOperation(e.operation, "ok", time.Since(start))
 				}
+				if k.Stale {
+					rc.rebuild(next, r, body, store, key, gen)
+				}
 				return
 			}
 		}
-		v := &verdict{}
-		a := &heldAnswer{w: w}
-		next.ServeHTTP(a, r.WithContext(context.WithValue(ctx, verdictKey{}, v)))
-		// Only what the client got whole is kept.
-		if err := a.send(); err != nil || a.status != http.StatusOK || a.body.Len() > maxKeptResponse {
-			return
-		}
-		v.mu.Lock()
-		keep, until, op := v.keep, v.until, v.operation
-		v.mu.Unlock()
-		if keep {
-			store.Put(ctx, key, gen, encodeKept(kept{contentType: w.Header().Get("Content-Type"), operation: op, body: a.body.Bytes()}), until)
-		}
+		rc.run(next, w, r, store, key, gen)
 	})
 }
+
+// run answers r with next through w and keeps the answer when it may be (see verdict); it
+// reports whether it did.
+func (rc *responseCache) run(next http.Handler, w http.ResponseWriter, r *http.Request, store *cache.Responses, key, gen string) bool {
+	v := &verdict{}
+	a := &heldAnswer{w: w}
+	next.ServeHTTP(a, r.WithContext(context.WithValue(r.Context(), verdictKey{}, v)))
+	// Only what the client got whole is kept.
+	if err := a.send(); err != nil || a.status != http.StatusOK || a.body.Len() > maxKeptResponse {
+		return false
+	}
+	v.mu.Lock()
+	keep, until, changes, op := v.keep, v.until, v.changes, v.operation
+	v.mu.Unlock()
+	if keep {
+		store.Put(r.Context(), key, gen, encodeKept(kept{contentType: w.Header().Get("Content-Type"), operation: op, body: a.body.Bytes()}), until, changes)
+	}
+	return keep
+}
+
+// rebuild runs r again in the background, detached from its client (whose answer, a stale one,
+// is already sent), and keeps the new answer. Its reads wait for the refreshes of the data
+// under it that this instance runs (cache.WaitForRefresh), so that the answer is built from
+// fresh data; when another instance is refreshing that data, nothing fresh can be kept yet, and
+// the next rebuild of the key waits rebuildRetry. One rebuild per key at a time.
+func (rc *responseCache) rebuild(next http.Handler, r *http.Request, body []byte, store *cache.Responses, key, gen string) {
+	now := time.Now()
+	rc.mu.Lock()
+	if len(rc.rebuilding) >= maxRebuilding {
+		for k, st := range rc.rebuilding {
+			if !st.running && !now.Before(st.retryAt) {
+				delete(rc.rebuilding, k)
+			}
+		}
+	}
+	if st, ok := rc.rebuilding[key]; (ok && (st.running || now.Before(st.retryAt))) || len(rc.rebuilding) >= maxRebuilding {
+		rc.mu.Unlock()
+		return
+	}
+	rc.rebuilding[key] = &rebuildState{running: true}
+	rc.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(cache.WaitForRefresh(context.WithoutCancel(r.Context())), rc.timeout)
+	again := r.Clone(ctx)
+	if body != nil {
+		again.Body, again.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	}
+	done := store.Track()
+	go func() {
+		defer done()
+		defer cancel()
+		kept := rc.run(next, &discarded{header: http.Header{}}, again, store, key, gen)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if kept {
+			delete(rc.rebuilding, key)
+		} else {
+			rc.rebuilding[key] = &rebuildState{retryAt: time.Now().Add(rebuildRetry)}
+		}
+	}()
+}
+
+// discarded is the ResponseWriter of a rebuild: nobody reads its answer but the cache.
+type discarded struct{ header http.Header }
+
+func (d *discarded) Header() http.Header         { return d.header }
+func (d *discarded) WriteHeader(int)             {}
+func (d *discarded) Write(b []byte) (int, error) { return len(b), nil }
 
 // requestKey hashes everything of the request its answer can depend on: the schema, the
 // caller's scopes, the method, the Accept header (content negotiation), and the request's
 // meaning (query,
 // operation name and variables in canonical form, see meaning), read from the query string
-// (GET) or the body (POST, restored for the handler). Other requests, and requests that
-// cannot be read, are not cached.
-func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
+// (GET) or the body (POST, restored for the handler, and returned). Other requests, and
+// requests that cannot be read, are not cached.
+func (rc *responseCache) requestKey(r *http.Request) (key string, body []byte, ok bool) {
 	var req request
 	switch r.Method {
 	case http.MethodGet:
@@ -186,29 +270,29 @@ func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
 		req.Query, req.OperationName = q.Get("query"), q.Get("operationName")
 		req.Variables = json.RawMessage(q.Get("variables"))
 		if ext := q.Get("extensions"); ext != "" && json.Unmarshal([]byte(ext), &req.Extensions) != nil {
-			return "", false
+			return "", nil, false
 		}
 	case http.MethodPost:
 		mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mediaType != "application/json" {
-			return "", false
+			return "", nil, false
 		}
-		body, err := io.ReadAll(r.Body)
+		body, err = io.ReadAll(r.Body)
 		// The handler reads the body again, errors included (a 413 past the size limit).
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
 		if err != nil || json.Unmarshal(body, &req) != nil {
-			return "", false
+			return "", nil, false
 		}
 	default:
-		return "", false
+		return "", nil, false
 	}
 	id, authenticated := auth.FromContext(r.Context())
 	if !authenticated {
-		return "", false
+		return "", nil, false
 	}
-	m, ok := rc.meaning.key(r.Context(), req)
-	if !ok {
-		return "", false
+	m, meant := rc.meaning.key(r.Context(), req)
+	if !meant {
+		return "", nil, false
 	}
 	h := sha256.New()
 	for _, p := range []string{rc.schemaHash, id.ScopeKey(), r.Method, r.Header.Get("Accept"), m} {
@@ -216,7 +300,7 @@ func (rc *responseCache) requestKey(r *http.Request) (string, bool) {
 		h.Write([]byte{0})
 	}
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16]), true
+	return hex.EncodeToString(h.Sum(sum[:0])[:16]), body, true
 }
 
 type errReader struct{ err error }

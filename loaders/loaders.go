@@ -56,6 +56,8 @@ type Loaders struct {
 	unfresh    bool
 	// prefetched is what prefetch has started lookups for (see Join).
 	prefetched Joins
+	// changesAt is the earliest moment a status this request derives changes; zero: none.
+	changesAt time.Time
 }
 
 // New builds a fresh loader set for one request.
@@ -94,6 +96,28 @@ func (l *Loaders) FreshUntil() (time.Time, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.freshUntil, !l.unfresh && !l.freshUntil.IsZero()
+}
+
+// noteChanges folds the first moment a status read changes (zero: none will) into the
+// request's (see ChangesAt).
+func (l *Loaders) noteChanges(at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changesAt.IsZero() || at.Before(l.changesAt) {
+		l.changesAt = at
+	}
+}
+
+// ChangesAt is the earliest moment a status this request has derived so far changes (a pending
+// invitation expiring); zero when none will. An answer showing those statuses must not be
+// served from then on, whatever its data's freshness.
+func (l *Loaders) ChangesAt() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changesAt
 }
 
 // newLoader makes a loader over a batch load of the providers (cached, concurrent), noting

@@ -54,6 +54,7 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 	}
 	key := viewKey(f, sources)
 	if vw := l.views.get(key, lists, org, now); vw != nil {
+		l.noteChanges(vw.changes)
 		return vw, true, errs.list
 	}
 	n := 0
@@ -70,10 +71,11 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 			}
 		}
 	}
-	vw = &view{lists: lists, redpandaOrg: org, matches: out}
+	vw = &view{lists: lists, redpandaOrg: org, matches: out, changes: statusesUntil(lists, now)}
 	if len(f.Statuses) > 0 {
-		vw.until = statusesUntil(lists, now)
+		vw.until = vw.changes
 	}
+	l.noteChanges(vw.changes)
 	l.views.put(key, vw)
 	return vw, false, errs.list
 }
@@ -259,6 +261,9 @@ func (l *Loaders) Find(ctx context.Context, id invite.ID, js Joins, now time.Tim
 	inv, err := l.Invitation(ctx, id)
 	if inv == nil || err != nil {
 		return nil, err
+	}
+	if inv.ExpiresAt != nil && inv.StatusAt(now) == invite.StatusPending {
+		l.noteChanges(*inv.ExpiresAt)
 	}
 	return l.Join(ctx, []*invite.Invitation{inv}, js, now)[0], nil
 }

@@ -46,6 +46,7 @@ type view struct {
 	lists       [][]invite.Invitation // what was matched, kept to compare (and alive)
 	redpandaOrg string
 	until       time.Time            // zero: valid while the lists are the same
+	changes     time.Time            // the lists' first status change after the view was made
 	matches     []*invite.Invitation // in no order; never changed once kept
 	once        sync.Once
 	sorted      []*invite.Invitation // matches sorted, made the first time asked for
