@@ -417,18 +417,19 @@ func (r *report) expiryMarkdown(p printf) {
 		return
 	}
 	p("## First request after expiry\n\n")
-	p("Gateways whose invitation lists live %s (`INVITEGW_CACHE_TTL_INVITATIONS`; directory lookups an hour), over the %s-invitation fakes answering after %s. %d rounds: each gateway in turn, once %s has passed since its lists were last fetched, gets one request (the **first after expiry**, timed); then, once the fakes have gone quiet (the refresh it set off has ended), one request that executes over the fresh data and fills the response cache, and %d **warm hits** (timed). The baseline gets one request a round from the same client. Every response is compared with the answer byte for byte. With stale-while-revalidate the first request is answered at once from the expired lists and the refresh runs after it; the response cache keeps no answer built from an expired copy, so that request executes the query (the executing path of the scale table) rather than being answered from the response cache. Without it, the request waits for the refresh.\n\n",
-		x.ttl, thousands(r.data.invitations), r.opts.fakeDelay, x.rounds, x.ttl+expiryMargin, hitsPerRound)
-	p("| server | first after expiry, p50 | p99 | warm hit, p50 | p99 | first ÷ warm hit (p50, p99) | first × baseline (p50, p99) | upstream calls per refresh | wrong responses |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("Gateways whose invitation lists live %s (`INVITEGW_CACHE_TTL_INVITATIONS`; directory lookups an hour), over the %s-invitation fakes answering after %s. %d rounds: each gateway in turn, once %s has passed since its lists were last fetched, gets one request (the **first after expiry**, timed); then, once the fakes have gone quiet (the refresh it set off has ended), one untimed request, %d **warm hits** back to back (timed), and, after idling for %s, one more **warm hit after idling** (timed): the first request after expiry comes after idling too, which alone makes any answer slower (see *Idle cost*), so it is compared with that one. The baseline gets one request a round from the same client, after idling as well. Every response is compared with the answer byte for byte. With stale-while-revalidate the first request is answered at once with the kept answer, past its freshness, and the gateway rebuilds that answer in the background once the refresh of the lists under it has landed (the lists' own refresh starts at the rebuild's first read); the requests after it are hits on the rebuilt answer. Without it, the request waits for the refresh.\n\n",
+		x.ttl, thousands(r.data.invitations), r.opts.fakeDelay, x.rounds, x.ttl+expiryMargin, hitsPerRound, time.Duration(expiryIdle*float64(x.ttl)))
+	p("| server | first after expiry, p50 | p99 | warm hit after idling, p50 | p99 | first ÷ warm hit after idling (p50, p99) | warm hit back to back, p50 | p99 | first × baseline (p50, p99) | upstream calls per refresh | wrong responses |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	base := x.baseline
 	for _, e := range x.runs {
-		p("| %s | %s | %s | %s | %s | %s, %s | %s, %s | %s | %d |\n", e.name,
-			ms(percentile(e.first, 50)), ms(percentile(e.first, 99)), ms(percentile(e.hits, 50)), ms(percentile(e.hits, 99)),
-			ratio(float64(percentile(e.first, 50)), float64(percentile(e.hits, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(e.hits, 99))),
+		p("| %s | %s | %s | %s | %s | %s, %s | %s | %s | %s, %s | %s | %d |\n", e.name,
+			ms(percentile(e.first, 50)), ms(percentile(e.first, 99)), ms(percentile(e.idleHits, 50)), ms(percentile(e.idleHits, 99)),
+			ratio(float64(percentile(e.first, 50)), float64(percentile(e.idleHits, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(e.idleHits, 99))),
+			ms(percentile(e.hits, 50)), ms(percentile(e.hits, 99)),
 			ratio(float64(percentile(e.first, 50)), float64(percentile(base.first, 50))), ratio(float64(percentile(e.first, 99)), float64(percentile(base.first, 99))),
 			intRange(e.refreshCalls), e.bad)
 	}
-	p("| %s, one request a round | %s | %s | | | | 1.00×, 1.00× | - | %d |\n\n", base.name, ms(percentile(base.first, 50)), ms(percentile(base.first, 99)), base.bad)
+	p("| %s, one request a round | %s | %s | | | | | | 1.00×, 1.00× | - | %d |\n\n", base.name, ms(percentile(base.first, 50)), ms(percentile(base.first, 99)), base.bad)
 	if len(x.runs) > 0 {
 		p("The last refresh of the first gateway, by route: %s.\n\n", strings.Join(x.runs[0].byRoute, ", "))
 	}
@@ -444,9 +445,10 @@ func (r *report) expiryTargets(p printf) {
 			continue
 		}
 		p99 := percentile(e.first, 99)
-		p("| first request after expiry looks like a warm hit, %s: waits on no upstream call (p99 < %s, one upstream call) | p99 %s (p50 %s× the warm hit's) | %s |\n",
-			strings.TrimPrefix(e.name, "invitegw, "), r.opts.fakeDelay, ms(p99),
-			strings.TrimSuffix(ratio(float64(percentile(e.first, 50)), float64(percentile(e.hits, 50))), "×"), verdict(p99 < r.opts.fakeDelay))
+		p50, hit50 := percentile(e.first, 50), percentile(e.idleHits, 50)
+		p("| first request after expiry looks like a warm hit, %s: p50 within 1.5× that of a warm hit after the same idling, and waits on no upstream call (p99 < %s, one upstream call) | p50 %s× the warm hit's, p99 %s | %s |\n",
+			strings.TrimPrefix(e.name, "invitegw, "), r.opts.fakeDelay,
+			strings.TrimSuffix(ratio(float64(p50), float64(hit50)), "×"), ms(p99), verdict(p99 < r.opts.fakeDelay && float64(p50) <= 1.5*float64(hit50)))
 	}
 }
 
