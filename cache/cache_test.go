@@ -18,6 +18,7 @@ import (
 
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 type fakeClock struct {
@@ -336,7 +337,7 @@ func TestGarbageIsAMissAndOverwritten(t *testing.T) {
 
 func TestRedisDownFailsOpenAndRecovers(t *testing.T) {
 	srv := redistest.Start(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	c := cache.New(cache.NewRedis(redisClient(t, srv)), cache.Options{
 		BreakerOpenFor: 50 * time.Millisecond,
 		Logger:         slog.New(slog.NewTextHandler(&logs, nil)),
@@ -385,18 +386,6 @@ func redisClient(t *testing.T, srv *redistest.Server) redis.UniversalClient {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestSlowRedisFailsOpen(t *testing.T) {
 	srv := redistest.Start(t)
@@ -485,7 +474,7 @@ func TestNewRedisClient(t *testing.T) {
 // TestUnencodableValueIsServedLoggedNotCached: a value JSON cannot hold (a NaN here) is a bug
 // upstream of the cache: it is served once, logged, and fetched again next time.
 func TestUnencodableValueIsServedLoggedNotCached(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	c := cache.New(cache.NewMemory(nil), cache.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	k := cache.Kind[string, []float64]{Key: func(k string) string { return k }, TTL: time.Minute}
 	fetches := 0

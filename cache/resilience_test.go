@@ -13,6 +13,7 @@ import (
 
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 // TestFallbackWhileRedisIsDown: while the store fails, each key is fetched once per
@@ -86,7 +87,7 @@ func TestFallbackIsNotReadOnceRedisAnswers(t *testing.T) {
 // retried in the background until it does, counted, and waited for by Close.
 func TestInvalidateRetriesUntilItLands(t *testing.T) {
 	srv := redistest.Start(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	c := cache.New(cache.NewRedis(redisClient(t, srv)), cache.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	ctx := context.Background()
 	srv.Stop()
@@ -129,7 +130,7 @@ func TestInvalidateOutlivesTheRequest(t *testing.T) {
 // TestInvalidateGivesUpLoudly: past its bound an invalidation stops, counted and logged.
 func TestInvalidateGivesUpLoudly(t *testing.T) {
 	srv := redistest.Start(t)
-	var logs syncBuffer
+	var logs testlog.Buffer
 	c := cache.New(cache.NewRedis(redisClient(t, srv)), cache.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	srv.Stop()
 	c.Invalidate(context.Background(), []string{"stale"}, nil, 300*time.Millisecond)
@@ -147,7 +148,7 @@ func TestInvalidateGivesUpLoudly(t *testing.T) {
 }
 
 func TestRedisLogIsRateLimited(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	l := cache.NewRedisLog(slog.New(slog.NewJSONHandler(&logs, nil)), time.Hour)
 	for i := range 5 {
 		l.Printf(context.Background(), "redis: dial %s failed: %v", "127.0.0.1:1", errors.New(fmt.Sprint("refused ", i)))

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 // gatewayProc is one invitegw process on a fixed loopback port, which it keeps across
@@ -23,8 +25,8 @@ type gatewayProc struct {
 	bin  string
 	addr string
 	env  []string
-	out  *syncBuffer // stdout and stderr of every run
-	run  *gatewayRun // the latest run
+	out  *testlog.Buffer // stdout and stderr of every run
+	run  *gatewayRun     // the latest run
 }
 
 // gatewayRun is one run of the process.
@@ -46,7 +48,7 @@ const (
 // at the end of the test if it still runs; a failed test logs its output.
 func startGateway(t testing.TB, env map[string]string) *gatewayProc {
 	t.Helper()
-	g := &gatewayProc{t: t, bin: buildGateway(t), out: &syncBuffer{}}
+	g := &gatewayProc{t: t, bin: buildGateway(t), out: &testlog.Buffer{}}
 	t.Cleanup(func() {
 		if g.running() {
 			_ = g.run.cmd.Process.Kill()

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 // haproxy is a real HAProxy in front of gateways: HTTP mode, round robin, each server checked
@@ -24,8 +26,8 @@ import (
 type haproxy struct {
 	t    testing.TB
 	port int
-	sock string      // admin socket
-	out  *syncBuffer // HAProxy's log and warnings
+	sock string          // admin socket
+	out  *testlog.Buffer // HAProxy's log and warnings
 	done chan struct{}
 	cmd  *exec.Cmd
 }
@@ -74,7 +76,7 @@ func startHAProxy(t testing.TB, backends []string) *haproxy {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(sockDir) })
-	h := &haproxy{t: t, sock: filepath.Join(sockDir, "admin.sock"), out: &syncBuffer{}}
+	h := &haproxy{t: t, sock: filepath.Join(sockDir, "admin.sock"), out: &testlog.Buffer{}}
 	t.Cleanup(func() {
 		if h.cmd != nil {
 			_ = h.cmd.Process.Kill()

@@ -1,7 +1,6 @@
 package deploytest
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -81,23 +80,4 @@ func freePort(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// syncBuffer collects a child process's output; it is written by os/exec's copying goroutine
-// and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/gateway"
 	"github.com/invitegw/invitegw/idempotency"
+	"github.com/invitegw/invitegw/internal/testlog"
 	"github.com/invitegw/invitegw/loaders"
 	"github.com/invitegw/invitegw/metrics"
 	"github.com/invitegw/invitegw/providers"
@@ -62,7 +62,7 @@ type env struct {
 	ec  *elasticfake.Server
 	fr  *frontierfake.Server
 	gw  *httptest.Server
-	log *syncBuffer
+	log *testlog.Buffer
 	// clock is read by the gateway on every status derivation; tests may move it.
 	clock *clock
 	opts  envOptions
@@ -79,18 +79,6 @@ type clock struct {
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time)         { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type envOptions struct {
 	rpPageSize   int      // fake's max page size; 0 = 100
@@ -167,7 +155,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 			OrgID: "rp-org-1", OrgName: "Acme Streaming", MaxPageSize: o.rpPageSize}),
 		ec:    elasticfake.New(elasticfake.Options{APIKey: ecKey}),
 		fr:    frontierfake.New(frontierfake.Options{Token: frToken, Protocol: *frontierProtocol}),
-		log:   &syncBuffer{},
+		log:   &testlog.Buffer{},
 		clock: &clock{t: now},
 		opts:  o,
 	}
@@ -193,7 +181,7 @@ func (e *env) newGateway(t testing.TB, o envOptions) (*httptest.Server, *cache.C
 	if o.transport != nil {
 		hc.Transport = o.transport(hc.Transport)
 	}
-	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := e.log.Logger()
 	pol := func(provider string) *upstream.Policy {
 		var p *upstream.Policy
 		if o.policy != nil {

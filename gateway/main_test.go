@@ -6,15 +6,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/invitegw/invitegw/internal/testlog"
 )
 
 // allLogs collects every test gateway's log so TestMain can check them all for secrets.
 var allLogs struct {
 	sync.Mutex
-	bufs []*syncBuffer
+	bufs []*testlog.Buffer
 }
 
-func registerLog(b *syncBuffer) {
+func registerLog(b *testlog.Buffer) {
 	allLogs.Lock()
 	allLogs.bufs = append(allLogs.bufs, b)
 	allLogs.Unlock()
