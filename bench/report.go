@@ -384,13 +384,15 @@ func (r *report) scaleTargets(p printf) {
 	}
 	for _, s := range r.scales {
 		if s.data.invitations == baseInvitations {
-			c := cpuMs(s.memExec)
-			main := ""
-			if r.memoryExec != nil {
-				main = fmt.Sprintf("; the main table's, over a longer run: %.3f ms", cpuMs(r.memoryExec))
+			// Judged by the main table's run when there is one: at 8 s against the scale
+			// table's 3 s, it is the steadier of the two measurements of the same path.
+			c, base, where, other := cpuMs(s.memExec), cpuMs(s.measurements()[0]), "scale table", ""
+			if r.memoryExec != nil && r.baseline != nil {
+				c, base, where = cpuMs(r.memoryExec), cpuMs(r.baseline), "main table, its longer run"
+				other = fmt.Sprintf("; the scale table's: %.3f ms", cpuMs(s.memExec))
 			}
-			p("| executing path at %s invitations, in memory: ≤ 0.8 ms CPU per 50-node query (scale table%s; in Redis: %.3f ms) | %.3f ms | %s |\n",
-				thousands(baseInvitations), main, cpuMs(s.redisExec), c, verdict(c <= 0.8))
+			p("| executing path at %s invitations, in memory: ≤ 0.8 ms CPU per 50-node query (%s%s; in Redis: %.3f ms) | %.3f ms (%s the baseline's %.3f ms) | %s |\n",
+				thousands(baseInvitations), where, other, cpuMs(s.redisExec), c, ratio(c, base), base, verdict(c <= 0.8))
 		}
 	}
 	if len(r.scales) < 2 {
