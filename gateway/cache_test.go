@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/invitegw/invitegw/cache"
 	"github.com/invitegw/invitegw/cache/redistest"
+	"github.com/invitegw/invitegw/gateway"
 	"github.com/invitegw/invitegw/upstream/elastic/elasticfake"
 	"github.com/invitegw/invitegw/upstream/redpanda/redpandafake"
 )
@@ -701,6 +703,44 @@ func TestStaleAnswerRebuilt(t *testing.T) {
 			t.Fatalf("the query after the rebuild made %d more upstream calls, want 0", n-1)
 		}
 	})
+}
+
+// TestRebuildsAreBounded: when more kept answers go stale together than may be rebuilt at
+// once, the first ones are rebuilt and the others are served stale without a rebuild; the
+// next hit after a slot is free rebuilds them.
+func TestRebuildsAreBounded(t *testing.T) {
+	n := gateway.MaxRebuilds + 1
+	queries := make([]string, n)
+	for i := range queries {
+		queries[i] = fmt.Sprintf(`{ invitations(filter: {providers: [ELASTIC]}, first: %d) { totalCount } }`, i+1)
+	}
+	e, held := expiredElastic(t, cache.NewMemory(nil), queries[0])
+	for _, q := range queries[1:] {
+		e.clock.Advance(-31 * time.Second) // keep the others from before the expiry too
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 3}}`)
+		e.clock.Advance(31 * time.Second)
+	}
+	before := e.cache.ResponseStats()
+	held.armed.Store(true)
+	for _, q := range queries { // every one stale; all rebuilds wait for the one held refresh
+		jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"totalCount": 3}}`)
+	}
+	held.refreshOfOrg1004(t, e)
+	if st := e.cache.ResponseStats(); st.Stale != int64(n) || st.Misses != before.Misses+int64(gateway.MaxRebuilds) {
+		t.Fatalf("response cache stats %+v after %+v: want %d stale hits and %d answers rebuilt", st, before, n, gateway.MaxRebuilds)
+	}
+	last := queries[n-1]
+	// Still the stale answer, now rebuilt (after Close, which no longer waits for it).
+	jsonEq(t, e.query(t, last, nil).Data, `{"invitations": {"totalCount": 3}}`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got := string(e.query(t, last, nil).Data)
+		if strings.Contains(got, `"totalCount":4`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last answer was not rebuilt: %s", got)
+		}
+	}
 }
 
 // TestStaleAnswerNeverCrossesAStatusChange: a kept answer is not served past the moment a

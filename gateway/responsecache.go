@@ -57,6 +57,7 @@ type responseCache struct {
 
 	mu         sync.Mutex
 	rebuilding map[string]*rebuildState
+	running    int // rebuilds running
 }
 
 // rebuildState is one key's rebuild while it runs; once it has ended without keeping an
@@ -66,11 +67,15 @@ type rebuildState struct {
 	retryAt time.Time
 }
 
-// Bounds of rebuilds: how many keys are tracked at most (past it, stale answers are served
-// without a rebuild until some end), and how long after one that kept nothing the next waits.
+// Bounds of rebuilds. At most maxRebuilds run at once: when many kept answers go stale
+// together (the data under them expired), the first hits start rebuilds and the others are
+// served stale without one until a slot is free, instead of executing every query at once.
+// At most maxRebuildKeys keys are tracked (running, or waiting rebuildRetry after a rebuild
+// that kept nothing).
 const (
-	maxRebuilding = 10_000
-	rebuildRetry  = time.Second
+	maxRebuilds    = 8
+	maxRebuildKeys = 10_000
+	rebuildRetry   = time.Second
 )
 
 var _ interface {
@@ -211,23 +216,12 @@ func (rc *responseCache) run(next http.Handler, w http.ResponseWriter, r *http.R
 // is already sent), and keeps the new answer. Its reads wait for the refreshes of the data
 // under it that this instance runs (cache.WaitForRefresh), so that the answer is built from
 // fresh data; when another instance is refreshing that data, nothing fresh can be kept yet, and
-// the next rebuild of the key waits rebuildRetry. One rebuild per key at a time.
+// the next rebuild of the key waits rebuildRetry. One rebuild per key at a time, and at most
+// maxRebuilds in all.
 func (rc *responseCache) rebuild(next http.Handler, r *http.Request, body []byte, store *cache.Responses, key, gen string) {
-	now := time.Now()
-	rc.mu.Lock()
-	if len(rc.rebuilding) >= maxRebuilding {
-		for k, st := range rc.rebuilding {
-			if !st.running && !now.Before(st.retryAt) {
-				delete(rc.rebuilding, k)
-			}
-		}
-	}
-	if st, ok := rc.rebuilding[key]; (ok && (st.running || now.Before(st.retryAt))) || len(rc.rebuilding) >= maxRebuilding {
-		rc.mu.Unlock()
+	if !rc.startRebuild(key) {
 		return
 	}
-	rc.rebuilding[key] = &rebuildState{running: true}
-	rc.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(cache.WaitForRefresh(context.WithoutCancel(r.Context())), rc.timeout)
 	again := r.Clone(ctx)
@@ -241,12 +235,37 @@ func (rc *responseCache) rebuild(next http.Handler, r *http.Request, body []byte
 		kept := rc.run(next, &discarded{header: http.Header{}}, again, store, key, gen)
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
+		rc.running--
 		if kept {
 			delete(rc.rebuilding, key)
 		} else {
 			rc.rebuilding[key] = &rebuildState{retryAt: time.Now().Add(rebuildRetry)}
 		}
 	}()
+}
+
+// startRebuild takes a rebuild slot for key, unless key's rebuild is running or was tried
+// lately, or the bounds are reached.
+func (rc *responseCache) startRebuild(key string) bool {
+	now := time.Now()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if st, ok := rc.rebuilding[key]; rc.running >= maxRebuilds || (ok && (st.running || now.Before(st.retryAt))) {
+		return false
+	}
+	if len(rc.rebuilding) >= maxRebuildKeys {
+		for k, st := range rc.rebuilding {
+			if !st.running && !now.Before(st.retryAt) {
+				delete(rc.rebuilding, k)
+			}
+		}
+		if len(rc.rebuilding) >= maxRebuildKeys {
+			return false
+		}
+	}
+	rc.rebuilding[key] = &rebuildState{running: true}
+	rc.running++
+	return true
 }
 
 // discarded is the ResponseWriter of a rebuild: nobody reads its answer but the cache.

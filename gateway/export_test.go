@@ -1,0 +1,4 @@
+package gateway
+
+// MaxRebuilds is how many kept answers are rebuilt at once at most.
+const MaxRebuilds = maxRebuilds
