@@ -188,7 +188,7 @@ func New(o Options) (http.Handler, error) {
 	srv.AroundResponses(addWarnings)
 	var rc *responseCache
 	if o.ResponseCache {
-		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics, o.Limits.MaxTokens, o.RequestTimeout)
+		rc = newResponseCache(schema.Schema(), o.Providers.Responses, o.Metrics, o.Limits.MaxTokens, o.RequestTimeout, o.Logger)
 		srv.Use(rc)
 	}
 	srv.SetErrorPresenter(presenter(o.Logger))

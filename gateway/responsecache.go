@@ -6,9 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -52,8 +55,10 @@ type responseCache struct {
 	meaning    *meaning
 	responses  func() *cache.Responses
 	metrics    *metrics.Metrics // nil: not counted
-	// timeout bounds a rebuild (see rebuild), as it bounds a request.
+	// timeout bounds a rebuild (see rebuild), as it bounds a request; log gets what goes
+	// wrong in one, which no client sees.
 	timeout time.Duration
+	log     *slog.Logger
 
 	mu         sync.Mutex
 	rebuilding map[string]*rebuildState
@@ -87,12 +92,12 @@ var _ interface {
 // every time rather than crowd out the data cache.
 const maxKeptResponse = 1 << 20
 
-func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics, tokenLimit int, timeout time.Duration) *responseCache {
+func newResponseCache(schema *ast.Schema, responses func() *cache.Responses, m *metrics.Metrics, tokenLimit int, timeout time.Duration, log *slog.Logger) *responseCache {
 	var sdl strings.Builder
 	formatter.NewFormatter(&sdl).FormatSchema(schema)
 	sum := sha256.Sum256([]byte(sdl.String()))
 	return &responseCache{schemaHash: hex.EncodeToString(sum[:8]), meaning: newMeaning(tokenLimit), responses: responses, metrics: m,
-		timeout: timeout, rebuilding: map[string]*rebuildState{}}
+		timeout: timeout, log: log, rebuilding: map[string]*rebuildState{}}
 }
 
 // verdict is what the GraphQL half found out about one request, for the HTTP half.
@@ -222,7 +227,6 @@ func (rc *responseCache) rebuild(next http.Handler, r *http.Request, body []byte
 	if !rc.startRebuild(key) {
 		return
 	}
-
 	ctx, cancel := context.WithTimeout(cache.WaitForRefresh(context.WithoutCancel(r.Context())), rc.timeout)
 	again := r.Clone(ctx)
 	if body != nil {
@@ -232,16 +236,29 @@ func (rc *responseCache) rebuild(next http.Handler, r *http.Request, body []byte
 	go func() {
 		defer done()
 		defer cancel()
-		kept := rc.run(next, &discarded{header: http.Header{}}, again, store, key, gen)
-		rc.mu.Lock()
-		defer rc.mu.Unlock()
-		rc.running--
-		if kept {
-			delete(rc.rebuilding, key)
-		} else {
-			rc.rebuilding[key] = &rebuildState{retryAt: time.Now().Add(rebuildRetry)}
-		}
+		kept := false
+		defer func() {
+			// net/http recovers a handler's panic; nothing would recover this goroutine's.
+			if p := recover(); p != nil {
+				rc.log.ErrorContext(ctx, "response rebuild panicked", "request_id", RequestID(ctx),
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
+			rc.ended(key, kept)
+		}()
+		kept = rc.run(next, &discarded{header: http.Header{}}, again, store, key, gen)
 	}()
+}
+
+// ended gives back key's rebuild slot; unless it kept an answer, the key's next rebuild waits.
+func (rc *responseCache) ended(key string, kept bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.running--
+	if kept {
+		delete(rc.rebuilding, key)
+	} else {
+		rc.rebuilding[key] = &rebuildState{retryAt: time.Now().Add(rebuildRetry)}
+	}
 }
 
 // startRebuild takes a rebuild slot for key, unless key's rebuild is running or was tried
