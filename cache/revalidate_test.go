@@ -393,3 +393,47 @@ func TestRedisLock(t *testing.T) {
 		check(t, client)
 	})
 }
+
+// TestWaitForRefresh: a caller marked by WaitForRefresh starts the refresh like anyone, but is
+// answered with what it stored, fresh, where an unmarked caller is answered with the copy at
+// once; a copy whose refresh another instance holds the lock for is still the marked caller's
+// answer (it cannot wait for a refresh it does not run).
+func TestWaitForRefresh(t *testing.T) {
+	expiredInEachStore(t, func(t *testing.T, s cache.Store, c *cache.Cache, clock *fakeClock, ended <-chan string, first *counter) {
+		ctx := context.Background()
+		h := newHeld("new value")
+		answered := make(chan cache.Result[[]string], 2)
+		go func() { answered <- cache.Load(cache.WaitForRefresh(ctx), c, kind, []string{"k"}, h.fetch)[0] }()
+		receive(t, h.started, "refresh")
+		wantRevalidating(t, cache.Load(ctx, c, kind, []string{"k"}, h.fetch)[0]) // unmarked: at once
+		select {
+		case r := <-answered:
+			t.Fatalf("the marked caller was answered before the refresh ended: %+v", r)
+		default:
+		}
+		h.release <- nil
+		wantFresh(t, receive(t, answered, "the marked caller's answer"), "new value of k")
+		receive(t, ended, "end of the refresh")
+		if n := h.calls.Load(); n != 1 || first.n("k") != 1 {
+			t.Fatalf("%d refreshes, want 1", n)
+		}
+	})
+	t.Run("another instance refreshing", func(t *testing.T) {
+		srv := redistest.Start(t)
+		clock := newClock()
+		a, _ := newSWR(cache.NewRedis(redisClient(t, srv)), clock)
+		b, bEnded := newSWR(cache.NewRedis(redisClient(t, srv)), clock)
+		seed(t, a, clock)
+		ctx := context.Background()
+		h := newHeld("new value")
+		go cache.Load(ctx, a, kind, []string{"k"}, h.fetch) // a takes the lock and is held upstream
+		receive(t, h.started, "a's refresh")
+		r := cache.Load(cache.WaitForRefresh(ctx), b, kind, []string{"k"}, h.fetch)[0]
+		wantRevalidating(t, r)
+		receive(t, bEnded, "b's refresh, left to a")
+		if st := b.Stats(); st.RevalidationsLocked != 1 || h.calls.Load() != 1 {
+			t.Fatalf("b's stats = %+v after %d upstream calls: want its refresh left to a", st, h.calls.Load())
+		}
+		h.release <- nil
+	})
+}
