@@ -421,7 +421,7 @@ func TestWaitForRefresh(t *testing.T) {
 	t.Run("another instance refreshing", func(t *testing.T) {
 		srv := redistest.Start(t)
 		clock := newClock()
-		a, _ := newSWR(cache.NewRedis(redisClient(t, srv)), clock)
+		a, aEnded := newSWR(cache.NewRedis(redisClient(t, srv)), clock)
 		b, bEnded := newSWR(cache.NewRedis(redisClient(t, srv)), clock)
 		seed(t, a, clock)
 		ctx := context.Background()
@@ -435,5 +435,6 @@ func TestWaitForRefresh(t *testing.T) {
 			t.Fatalf("b's stats = %+v after %d upstream calls: want its refresh left to a", st, h.calls.Load())
 		}
 		h.release <- nil
+		receive(t, aEnded, "a's refresh")
 	})
 }
