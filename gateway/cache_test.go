@@ -747,15 +747,25 @@ func TestRebuildsAreBounded(t *testing.T) {
 // status in it changes, though its data is within the stale-while-revalidate window: the
 // status is derived anew.
 func TestStaleAnswerNeverCrossesAStatusChange(t *testing.T) {
-	e := newEnv(t, envOptions{store: cache.NewMemory(nil), swr: time.Minute})
-	e.seed()
-	e.ec.AddInvitation("1004", elasticfake.Invitation{Token: "ec-secret-token-eeee", Email: "lovelace.countess@example.com",
-		CreatedAt: ts(-time.Minute), ExpiresAt: ts(40 * time.Second)})
-	const q = `{ invitations(filter: {email: "lovelace.countess@example.com"}) { nodes { status } } }`
-	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"status": "PENDING"}]}}`)
-	e.clock.Advance(45 * time.Second) // past the TTL and the expiry, within the window
-	jsonEq(t, e.query(t, q, nil).Data, `{"invitations": {"nodes": [{"status": "EXPIRED"}]}}`)
-	if st := e.cache.ResponseStats(); st.Hits != 0 || st.Stale != 0 {
-		t.Fatalf("response cache stats = %+v: the answer from before the expiry was served", st)
+	const token = "ec-secret-token-eeee"
+	tests := []struct{ name, query, before, after string }{
+		{"a list", `{ invitations(filter: {email: "lovelace.countess@example.com"}) { nodes { status } } }`,
+			`{"invitations": {"nodes": [{"status": "PENDING"}]}}`, `{"invitations": {"nodes": [{"status": "EXPIRED"}]}}`},
+		{"one invitation", `{ invitation(id: "elastic:1004:` + digest(token) + `") { status } }`,
+			`{"invitation": {"status": "PENDING"}}`, `{"invitation": {"status": "EXPIRED"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{store: cache.NewMemory(nil), swr: time.Minute})
+			e.seed()
+			e.ec.AddInvitation("1004", elasticfake.Invitation{Token: token, Email: "lovelace.countess@example.com",
+				CreatedAt: ts(-time.Minute), ExpiresAt: ts(40 * time.Second)})
+			jsonEq(t, e.query(t, tt.query, nil).Data, tt.before)
+			e.clock.Advance(45 * time.Second) // past the TTL and the expiry, within the window
+			jsonEq(t, e.query(t, tt.query, nil).Data, tt.after)
+			if st := e.cache.ResponseStats(); st.Hits != 0 || st.Stale != 0 {
+				t.Fatalf("response cache stats = %+v: the answer from before the expiry was served", st)
+			}
+		})
 	}
 }
