@@ -62,6 +62,22 @@ func (inv *Invitation) StatusAt(now time.Time) Status {
 	}
 }
 
+// NextStatusChange is the first moment after now at which an invitation of invs changes status
+// (a pending one reaching its expiry); zero when none will by time alone.
+func NextStatusChange(invs []Invitation, now time.Time) time.Time {
+	var first time.Time
+	for i := range invs {
+		inv := &invs[i]
+		if inv.ExpiresAt == nil || inv.StatusAt(now) != StatusPending {
+			continue
+		}
+		if first.IsZero() || inv.ExpiresAt.Before(first) {
+			first = *inv.ExpiresAt
+		}
+	}
+	return first
+}
+
 // Source returns the upstream list this invitation belongs to.
 func (inv *Invitation) Source() Source {
 	return Source{Provider: inv.Provider, OrgID: inv.OrgID}

@@ -337,3 +337,25 @@ func TestUpdateValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestNextStatusChange(t *testing.T) {
+	hour := t0.Add(time.Hour)
+	tests := []struct {
+		name string
+		invs []Invitation
+		want time.Time
+	}{
+		{"none", nil, time.Time{}},
+		{"the earliest pending expiry", []Invitation{{ExpiresAt: ptr(t0.Add(2 * time.Hour))}, {ExpiresAt: &hour}}, hour},
+		{"accepted, expired, flagged or without expiry change nothing", []Invitation{
+			{ExpiresAt: &hour, AcceptedAt: &t0}, {ExpiresAt: ptr(t0.Add(-time.Minute))},
+			{ExpiresAt: &hour, ExpiredFlag: true}, {}}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := NextStatusChange(tt.invs, t0); !got.Equal(tt.want) {
+				t.Fatalf("NextStatusChange = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -143,14 +143,8 @@ func viewKey(f *invite.Filter, sources []invite.Source) string {
 func statusesUntil(lists [][]invite.Invitation, now time.Time) time.Time {
 	var first time.Time
 	for _, list := range lists {
-		for i := range list {
-			inv := &list[i]
-			if inv.ExpiresAt == nil || !inv.ExpiresAt.After(now) || inv.StatusAt(now) != invite.StatusPending {
-				continue
-			}
-			if first.IsZero() || inv.ExpiresAt.Before(first) {
-				first = *inv.ExpiresAt
-			}
+		if t := invite.NextStatusChange(list, now); !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
 		}
 	}
 	return first

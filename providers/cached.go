@@ -116,15 +116,6 @@ func (s *Set) invalidateRedpandaInvites(ctx context.Context) {
 // Statuses are derived at read time anyway; this also refetches what the provider may have
 // changed at that moment (Elastic's expired flag, say).
 func listFreshUntil(invs []invite.Invitation, now time.Time) (time.Time, bool) {
-	var first time.Time
-	for i := range invs {
-		inv := &invs[i]
-		if inv.ExpiresAt == nil || inv.StatusAt(now) != invite.StatusPending {
-			continue
-		}
-		if first.IsZero() || inv.ExpiresAt.Before(first) {
-			first = *inv.ExpiresAt
-		}
-	}
+	first := invite.NextStatusChange(invs, now)
 	return first, !first.IsZero()
 }
