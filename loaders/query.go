@@ -71,10 +71,7 @@ func (l *Loaders) matches(ctx context.Context, f *invite.Filter, now time.Time, 
 			}
 		}
 	}
-	vw = &view{lists: lists, redpandaOrg: org, matches: out, changes: statusesUntil(lists, now)}
-	if len(f.Statuses) > 0 {
-		vw.until = vw.changes
-	}
+	vw = &view{lists: lists, redpandaOrg: org, matches: out, changes: statusesUntil(lists, now), byStatus: len(f.Statuses) > 0}
 	l.noteChanges(vw.changes)
 	l.views.put(key, vw)
 	return vw, false, errs.list

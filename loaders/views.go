@@ -45,8 +45,8 @@ func NewViews(n int, ttl time.Duration) *Views {
 type view struct {
 	lists       [][]invite.Invitation // what was matched, kept to compare (and alive)
 	redpandaOrg string
-	until       time.Time            // zero: valid while the lists are the same
 	changes     time.Time            // the lists' first status change after the view was made
+	byStatus    bool                 // the filter asks for statuses: valid until changes
 	matches     []*invite.Invitation // in no order; never changed once kept
 	once        sync.Once
 	sorted      []*invite.Invitation // matches sorted, made the first time asked for
@@ -59,7 +59,7 @@ func (v *Views) get(key string, lists [][]invite.Invitation, redpandaOrg string,
 		return nil
 	}
 	vw, ok := v.lru.Get(key)
-	if ok && (vw.redpandaOrg != redpandaOrg || (!vw.until.IsZero() && !now.Before(vw.until)) || !sameLists(vw.lists, lists)) {
+	if ok && (vw.redpandaOrg != redpandaOrg || (vw.byStatus && !vw.changes.IsZero() && !now.Before(vw.changes)) || !sameLists(vw.lists, lists)) {
 		v.lru.Remove(key)
 		ok = false
 	}

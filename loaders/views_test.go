@@ -17,9 +17,9 @@ func TestViewUntil(t *testing.T) {
 	f := &invite.Filter{Statuses: []invite.Status{invite.StatusPending}}
 	v := NewViews(4, time.Minute)
 	key := viewKey(f, []invite.Source{{Provider: invite.Redpanda}})
-	vw := &view{lists: lists, matches: []*invite.Invitation{&lists[0][0]}, until: statusesUntil(lists, t0)}
-	if !vw.until.Equal(exp) {
-		t.Fatalf("until %v, want %v", vw.until, exp)
+	vw := &view{lists: lists, matches: []*invite.Invitation{&lists[0][0]}, changes: statusesUntil(lists, t0), byStatus: true}
+	if !vw.changes.Equal(exp) {
+		t.Fatalf("changes %v, want %v", vw.changes, exp)
 	}
 	v.put(key, vw)
 	if v.get(key, lists, "", t0.Add(59*time.Minute)) != vw {
