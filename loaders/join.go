@@ -99,8 +99,8 @@ var joinable = [...]struct {
 	// prefetch starts the lookups every invitation of sources could need, beside the lists.
 	prefetch func(l *Loaders, ctx context.Context, sources []invite.Source)
 	// held primes the loader with what the lookups of invs read, when this instance holds
-	// all of it fresh (see Join); false when it does not.
-	held func(l *Loaders, ctx context.Context, invs []*Invitation) bool
+	// all of it fresh (see Join).
+	held func(l *Loaders, ctx context.Context, invs []*Invitation)
 	// join starts the lookups of invs and returns what waits for them and fills them in.
 	join func(l *Loaders, ctx context.Context, invs []*Invitation) (wait func())
 }{
@@ -192,14 +192,14 @@ func (l *Loaders) prefetchOrganizations(ctx context.Context, sources []invite.So
 }
 
 // heldOrganizations primes the organizations of invs.
-func (l *Loaders) heldOrganizations(ctx context.Context, invs []*Invitation) bool {
+func (l *Loaders) heldOrganizations(ctx context.Context, invs []*Invitation) {
 	var keys []invite.Source
 	for _, inv := range invs {
 		if src := orgKey(inv.Source()); l.set.Configured(src) && !slices.Contains(keys, src) {
 			keys = append(keys, src)
 		}
 	}
-	return held(ctx, l, l.organizations, keys, l.set.HeldOrganizations)
+	held(ctx, l, l.organizations, keys, l.set.HeldOrganizations)
 }
 
 // orgKey is the organizations loader's key of src's organization: Redpanda has one per token.
@@ -232,12 +232,12 @@ func (l *Loaders) prefetchRoles(ctx context.Context, sources []invite.Source) {
 
 // heldRoles primes the platform roles and the roles of the organizations of invs' Frontier
 // invitations with role IDs.
-func (l *Loaders) heldRoles(ctx context.Context, invs []*Invitation) bool {
+func (l *Loaders) heldRoles(ctx context.Context, invs []*Invitation) {
 	keys := frontierKeys(invs, func(inv *Invitation) bool { return len(inv.RoleIDs) > 0 })
 	if len(keys) > 0 {
 		keys = append([]string{""}, keys...) // "" is the platform roles
 	}
-	return held(ctx, l, l.roles, keys, l.set.HeldFrontierRoles)
+	held(ctx, l, l.roles, keys, l.set.HeldFrontierRoles)
 }
 
 // joinRoleBindings names each Frontier invitation's role IDs; the other providers send their
@@ -269,9 +269,9 @@ func (l *Loaders) prefetchGroups(ctx context.Context, sources []invite.Source) {
 }
 
 // heldGroups primes the groups of the organizations of invs' Frontier invitations with groups.
-func (l *Loaders) heldGroups(ctx context.Context, invs []*Invitation) bool {
+func (l *Loaders) heldGroups(ctx context.Context, invs []*Invitation) {
 	keys := frontierKeys(invs, func(inv *Invitation) bool { return len(inv.GroupIDs) > 0 })
-	return held(ctx, l, l.groups, keys, l.set.HeldFrontierGroups)
+	held(ctx, l, l.groups, keys, l.set.HeldFrontierGroups)
 }
 
 // frontierKeys are the distinct organization IDs of the Frontier invitations of invs that need.
@@ -286,21 +286,21 @@ func frontierKeys(invs []*Invitation, need func(*Invitation) bool) []string {
 }
 
 // held primes ld with the values of keys when this instance holds every one fresh (peek):
-// loading them then neither waits for a batch window nor runs a batch. False when it does not.
+// loading them then neither waits for a batch window nor runs a batch. Otherwise they are
+// loaded as any others.
 func held[K comparable, V any](ctx context.Context, l *Loaders, ld *dataloader.Loader[K, V], keys []K,
-	peek func(context.Context, []K) ([]V, time.Time, bool)) bool {
+	peek func(context.Context, []K) ([]V, time.Time, bool)) {
 	if len(keys) == 0 {
-		return true
+		return
 	}
 	vals, until, ok := peek(ctx, keys)
 	if !ok {
-		return false
+		return
 	}
 	l.noteFreshness(until, true)
 	for i, k := range keys {
 		ld.Prime(ctx, k, vals[i])
 	}
-	return true
 }
 
 // joinGroups names the groups of each Frontier invitation.
